@@ -1,0 +1,24 @@
+// Builds the runnable entry points into dist/ with esbuild (dependencies stay external;
+// the single-file bundle for the PBX is packaging's job).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const entries = {
+  pbxlink: 'agent/src/main.ts',
+  pbxctl: 'protocol/src/cli/main.ts',
+  demo: 'test/sim/demo.ts',
+  'ami-sim': 'test/sim/main.ts',
+};
+const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+
+await build({
+  entryPoints,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node18',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
