@@ -1,8 +1,12 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { freePort } from './ports';
 
 /** Where the shared test MariaDB listens (root, empty password). */
 export const MARIADB_HOST = '127.0.0.1';
@@ -222,4 +226,88 @@ export async function tableFingerprint(conn: mysql.Connection, db: string, table
   const [[c]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${db}\`.\`${table}\``);
   const [[s]] = await conn.query<mysql.RowDataPacket[]>(`CHECKSUM TABLE \`${db}\`.\`${table}\` EXTENDED`);
   return `${c?.n}:${s?.Checksum}`;
+}
+
+/** A MariaDB server of the test's own (temp datadir, free port) that it may stop and restart. */
+export interface PrivateMariadb {
+  port: number;
+  url: string;
+  dir: string;
+  /** Shut the server down (SIGTERM, wait for exit). Data is kept for start(). */
+  stop(): Promise<void>;
+  /** Start it again on the same port and datadir; resolves when it accepts connections. */
+  start(): Promise<void>;
+  /** Stop and delete the datadir. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts a second mariadbd (never the shared one) on an OS-chosen port with a fresh datadir made by
+ * mariadb-install-db, root with an empty password — for tests that stop the database mid-query.
+ */
+export async function startPrivateMariadb(): Promise<PrivateMariadb> {
+  const dir = await mkdtemp(join(tmpdir(), 'pbxt-mariadb-'));
+  const data = join(dir, 'data');
+  await promisify(execFile)('mariadb-install-db', [
+    '--no-defaults',
+    `--datadir=${data}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    '--skip-name-resolve',
+  ]);
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let log = '';
+  const start = async () => {
+    const args = [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--socket=${join(dir, 'sock')}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${join(dir, 'pid')}`,
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=16M',
+    ];
+    if (process.getuid?.() === 0) args.push('--user=root');
+    const c = spawn('/usr/sbin/mariadbd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    c.stderr?.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`private mariadbd exited: ${log}`);
+      try {
+        const conn = await mysql.createConnection({ host: MARIADB_HOST, port, user: 'root', connectTimeout: 1000 });
+        await conn.end();
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`private mariadbd did not start on ${port}: ${(e as Error).message}\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  };
+  await start();
+  return {
+    port,
+    url: `mysql://root@${MARIADB_HOST}:${port}`,
+    dir,
+    stop,
+    start,
+    async destroy() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
