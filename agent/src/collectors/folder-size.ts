@@ -1,0 +1,119 @@
+import { lstat, opendir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Exec } from './exec';
+
+/** Size of one watched folder (state.disks `folders[]`): `bytes` null with `error` when it could not be measured. */
+export interface FolderSizeResult {
+  path: string;
+  bytes: number | null;
+  error?: string;
+}
+
+/** Limits of one walk. */
+export interface WalkOptions {
+  /** lstat calls in flight at once (default 16; libuv runs 4 at a time, the rest queue cheaply). */
+  concurrency?: number;
+  /** Give up after this many ms (default 60 s): `bytes` null with an error saying so. */
+  budgetMs?: number;
+  /** Monotonic ms clock (injectable). */
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Apparent size of a folder tree in bytes, as `du -sb` counts it: every entry's lstat size (files,
+ * directories, symlinks themselves), hard-linked files once. Symlinks inside are never followed (no loops,
+ * no escaping the tree); a symlink given as the root itself is followed, since FreePBX boxes often
+ * link the monitor or backup folder to a bigger disk. All I/O is async with bounded concurrency, so the
+ * event loop keeps serving. Unreadable subfolders are skipped and named in `error`, with the partial sum.
+ */
+export async function walkFolderSize(path: string, opts: WalkOptions = {}): Promise<FolderSizeResult> {
+  const now = opts.now ?? (() => performance.now());
+  const started = now();
+  const budget = opts.budgetMs ?? 60_000;
+  const limit = Math.max(1, opts.concurrency ?? 16);
+  let rootStat: Awaited<ReturnType<typeof stat>>;
+  try {
+    rootStat = await stat(path);
+  } catch (err) {
+    return { path, bytes: null, error: errText(err) };
+  }
+  if (!rootStat.isDirectory()) return { path, bytes: rootStat.size };
+
+  let bytes = rootStat.size;
+  let unreadable = 0;
+  let firstProblem = '';
+  const seenLinks = new Set<string>();
+  const dirs: string[] = [path];
+  const inFlight = new Set<Promise<void>>();
+  const noteProblem = (err: unknown) => {
+    if (unreadable++ === 0) firstProblem = errText(err);
+  };
+  const measure = async (p: string): Promise<void> => {
+    try {
+      const st = await lstat(p);
+      if (st.isDirectory()) dirs.push(p);
+      else if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seenLinks.has(key)) return;
+        seenLinks.add(key);
+      }
+      bytes += st.size;
+    } catch (err) {
+      // Vanished between readdir and lstat (log rotation): not a problem worth reporting.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') noteProblem(err);
+    }
+  };
+  const overBudget = () => now() - started > budget || opts.signal?.aborted === true;
+
+  while (dirs.length > 0 || inFlight.size > 0) {
+    const dir = dirs.pop();
+    if (dir === undefined) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    try {
+      const handle = await opendir(dir, { bufferSize: 64 });
+      for await (const entry of handle) {
+        if (overBudget()) break;
+        while (inFlight.size >= limit) await Promise.race(inFlight);
+        const job: Promise<void> = measure(join(dir, entry.name)).finally(() => inFlight.delete(job));
+        inFlight.add(job);
+      }
+    } catch (err) {
+      noteProblem(err);
+    }
+    if (overBudget()) {
+      await Promise.allSettled(inFlight);
+      const why = opts.signal?.aborted ? 'aborted' : `not finished within ${Math.round(budget / 1000)} s`;
+      return { path, bytes: null, error: why };
+    }
+  }
+  return unreadable === 0
+    ? { path, bytes }
+    : { path, bytes, error: `${unreadable} entr${unreadable === 1 ? 'y' : 'ies'} unreadable (first: ${firstProblem})` };
+}
+
+/** The same figure from `du -sb PATH` run through `exec` (GNU du; BusyBox du lacks -b). */
+export async function duFolderSize(path: string, exec: Exec, opts: { timeoutMs?: number; duBin?: string } = {}): Promise<FolderSizeResult> {
+  try {
+    const r = await exec(opts.duBin ?? 'du', ['-sb', '--', path], { timeoutMs: opts.timeoutMs ?? 60_000 });
+    const n = /^(\d+)\s/.exec(r.stdout);
+    if (!n?.[1]) return { path, bytes: null, error: firstLine(r.stderr) || `du exited with ${r.code}` };
+    const bytes = Number(n[1]);
+    return r.code === 0 ? { path, bytes } : { path, bytes, error: firstLine(r.stderr) };
+  } catch (err) {
+    return { path, bytes: null, error: errText(err) };
+  }
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 300);
+}
+
+/** A short error text: errno code and path, no stack. */
+export function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code && e.path) return `${e.code}: ${e.path}`.slice(0, 300);
+  return String(e?.message ?? err).slice(0, 300);
+}
