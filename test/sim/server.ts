@@ -1,0 +1,227 @@
+/** The AMI simulator: a real TCP server that speaks AMI as Asterisk 1.8.32.3 / 11.25.3 / 13.38.3 / 16.30.0. */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ActionHooks } from './actions';
+import { actionTable } from './actions';
+import { SimAstDb } from './astdb';
+import { CallKit } from './calls';
+import type { SimEvent } from './events';
+import type { PeerSpec, SimChannel } from './model';
+import { defaultPeers } from './model';
+import { type Dialect, type DialectProfile, PROFILES } from './profiles';
+import { type LoadOptions, type LoadResult, runLoad } from './load';
+import { runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from './scenarios';
+import { type SessionHost, SimSession } from './session';
+import type { SimState } from './sim-state';
+import { type ActionMessage, type Fields, frame, timestamp } from './wire';
+
+/** Options of startAmiSimulator. */
+export interface AmiSimulatorOptions {
+  dialect: Dialect;
+  username?: string;
+  secret?: string;
+  port?: number;
+  host?: string;
+  peers?: PeerSpec[];
+  /** `timestampevents=yes` in manager.conf: `Timestamp:` after Privilege (§1). */
+  timestampEvents?: boolean;
+  /** cdr_manager enabled: scenarios end with a Cdr event (§5.5). */
+  cdrManager?: boolean;
+  /** Delay before answering a failed Login (§1.1: 1 s). */
+  authFailDelayMs?: number;
+  /** Scenario time factor: 1 = realistic pacing, 0.01 = 100× faster, 0 = no waiting. */
+  speed?: number;
+  /** Wall clock (ms), injectable. */
+  now?: () => number;
+  /** Initial AstDB content, keys `/FAMILY/key` (§6.2). */
+  astdb?: Record<string, string>;
+}
+
+/** One recorded action, for assertions. */
+export interface RecordedAction {
+  action: string;
+  headers: Record<string, string>;
+  at: number;
+}
+
+/** A running simulator. */
+export interface AmiSimulator {
+  readonly port: number;
+  readonly dialect: Dialect;
+  readonly profile: DialectProfile;
+  readonly astdb: Map<string, string>;
+  readonly peers: PeerSpec[];
+  readonly channels: SimChannel[];
+  readonly actionsReceived: RecordedAction[];
+  readonly calls: CallKit;
+  connections(): number;
+  close(): Promise<void>;
+  dropConnections(): void;
+  setStalled(on: boolean): void;
+  sendGarbage(bytes: Buffer | string): void;
+  emitEvent(fields: Fields): void;
+  /** Emits one simulator event (framed with Privilege and optional Timestamp) to logged-in sessions. */
+  emit(e: SimEvent): void;
+  failNext(action: string, n?: number, opts?: { mode?: 'error' | 'drop'; message?: string }): void;
+  runScenario(name: ScenarioName, opts?: ScenarioOptions): Promise<ScenarioResult>;
+  runLoad(opts: LoadOptions): Promise<LoadResult>;
+  /** Called with each event's name and the time (performance.now()) it was written to the sockets. */
+  onEventWritten: ((name: string, sentAt: number, text: string) => void) | undefined;
+}
+
+/** Realistic failure messages for failNext (§6.1). */
+const FAIL_MESSAGES: Record<string, string> = {
+  dbput: 'Failed to update entry',
+  dbget: 'Database entry not found',
+  dbdel: 'Database entry not found',
+  dbdeltree: 'Database unavailable',
+  command: 'Command response construction error',
+  login: 'Authentication failed',
+};
+
+/** Starts a simulator listening on 127.0.0.1 (port 0 = OS-chosen). */
+export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiSimulator> {
+  const profile = PROFILES[opts.dialect];
+  if (!profile) throw new Error(`unknown dialect ${String(opts.dialect)}`);
+  const now = opts.now ?? (() => Date.now());
+  const map = new Map<string, string>(Object.entries(opts.astdb ?? {}));
+  const state: SimState = {
+    profile,
+    peers: opts.peers ?? defaultPeers(),
+    channels: [],
+    astdb: new SimAstDb(map, profile),
+    counters: { activeCalls: 0, processed: 0 },
+    startedAt: now() - 3 * 86400_000 - 4 * 3600_000 - 5 * 60_000 - 6_000,
+    reloadedAt: now() - 3600_000 - 120_000,
+    now,
+  };
+  const sessions = new Set<SimSession>();
+  const sockets = new Set<Socket>();
+  const failures = new Map<string, Array<{ mode: 'error' | 'drop'; message: string }>>();
+  const actionsReceived: RecordedAction[] = [];
+  let stalled = false;
+  let pendingGreetings: SimSession[] = [];
+  let chanSeq = 0;
+  let uidSeq = 0;
+  const epoch = Math.floor(now() / 1000);
+  const hooks: ActionHooks = {
+    onReload: () => {
+      state.reloadedAt = now();
+    },
+  };
+
+  const fullyBooted = (): string => {
+    const f: Fields = [['Event', 'FullyBooted'], ['Privilege', 'system,all']];
+    if (opts.timestampEvents) f.push(['Timestamp', timestamp(now())]);
+    // 16+: Uptime and LastReload precede Status (§1.1, §5.7).
+    if (profile.fullyBootedUptime) {
+      f.push(['Uptime', String(Math.floor((now() - state.startedAt) / 1000))],
+        ['LastReload', String(Math.floor((now() - state.reloadedAt) / 1000))]);
+    }
+    f.push(['Status', 'Fully Booted']);
+    return frame(f);
+  };
+
+  const host: SessionHost = {
+    state,
+    actions: actionTable(state),
+    hooks,
+    username: opts.username ?? 'admin',
+    secret: opts.secret ?? 'amp111',
+    authFailDelayMs: opts.authFailDelayMs ?? 1000,
+    isStalled: () => stalled,
+    takeFailure: (action) => failures.get(action)?.shift(),
+    record: (action: string, m: ActionMessage) => {
+      actionsReceived.push({ action, headers: m.toRecord(), at: now() });
+      if (actionsReceived.length > 10_000) actionsReceived.splice(0, 5_000);
+    },
+    fullyBooted,
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    const s = new SimSession(socket, host);
+    sessions.add(s);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      sessions.delete(s);
+    });
+    if (stalled) pendingGreetings.push(s);
+    else s.greet();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+
+  const sim: AmiSimulator = {
+    port,
+    dialect: opts.dialect,
+    profile,
+    astdb: map,
+    peers: state.peers,
+    channels: state.channels,
+    actionsReceived,
+    calls: undefined as unknown as CallKit,
+    onEventWritten: undefined,
+    connections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
+    setStalled: (on) => {
+      stalled = on;
+      if (!on) {
+        const g = pendingGreetings;
+        pendingGreetings = [];
+        for (const s of g) s.greet();
+        for (const s of sessions) s.resume();
+      }
+    },
+    sendGarbage: (bytes) => {
+      for (const s of sockets) if (!s.destroyed) s.write(bytes);
+    },
+    emitEvent: (fields) => {
+      if (stalled) return;
+      const priv = fields.find(([k]) => k.toLowerCase() === 'privilege')?.[1] ?? 'all';
+      const cls = priv.split(',')[0] ?? 'all';
+      const text = frame(fields);
+      for (const s of sessions) s.sendEvent(cls === 'all' ? 'system' : cls, text);
+    },
+    emit: (e) => {
+      if (stalled) return;
+      let text = `Event: ${e.name}\r\nPrivilege: ${e.cls},all\r\n`;
+      if (opts.timestampEvents) text += `Timestamp: ${timestamp(now())}\r\n`;
+      for (const [k, v] of e.body) text += `${k}: ${v}\r\n`;
+      text += '\r\n';
+      for (const s of sessions) s.sendEvent(e.cls, text);
+      sim.onEventWritten?.(e.name, performance.now(), text);
+    },
+    failNext: (action, n = 1, o = {}) => {
+      const lc = action.toLowerCase();
+      const list = failures.get(lc) ?? [];
+      for (let i = 0; i < n; i++) list.push({ mode: o.mode ?? 'error', message: o.message ?? FAIL_MESSAGES[lc] ?? 'Failed' });
+      failures.set(lc, list);
+    },
+    runScenario: (name, o) => runScenario(scenarioHost, name, o),
+    runLoad: (o) => runLoad(scenarioHost, o),
+  };
+  const callHost = {
+    state,
+    emit: (e: SimEvent) => sim.emit(e),
+    nextChannelSeq: () => ++chanSeq,
+    nextUniqueid: () => `${epoch}.${uidSeq++}`,
+    cdrManager: opts.cdrManager ?? false,
+  };
+  const kit = new CallKit(callHost);
+  (sim as { calls: CallKit }).calls = kit;
+  const scenarioHost = { state, kit, emit: sim.emit, speed: opts.speed ?? 1 };
+  return sim;
+}

@@ -1,0 +1,163 @@
+/** One AMI connection of the simulator: greeting, login rules (§1.1), dispatch, events mask, logoff (§1.5). */
+import { createHash, randomInt } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { ActionHandler, ActionHooks } from './actions';
+import { MASK_ALL, maskAllows, parseEventMask } from './event-mask';
+import type { SimState } from './sim-state';
+import { type ActionMessage, ActionReader, frame, idField, response } from './wire';
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly state: SimState;
+  readonly actions: Map<string, ActionHandler>;
+  readonly hooks: ActionHooks;
+  readonly username: string;
+  readonly secret: string;
+  readonly authFailDelayMs: number;
+  isStalled(): boolean;
+  /** Consumes one injected failure for this action, if any. */
+  takeFailure(action: string): { mode: 'error' | 'drop'; message: string } | undefined;
+  record(action: string, m: ActionMessage): void;
+  /** The FullyBooted event text for a new session (§1.1, §5.7). */
+  fullyBooted(): string;
+}
+
+/** A connected AMI client. */
+export class SimSession {
+  authed = false;
+  mask = MASK_ALL;
+  private readonly socket: Socket;
+  private readonly host: SessionHost;
+  private readonly reader = new ActionReader();
+  private closing = false;
+  private challenge: string | undefined;
+  private held: ActionMessage[] = [];
+
+  constructor(socket: Socket, host: SessionHost) {
+    this.socket = socket;
+    this.host = host;
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => this.onData(d));
+  }
+
+  /** Sends the greeting `Asterisk Call Manager/<v>\r\n` (§0.3), no blank line after it. */
+  greet(): void {
+    this.write(`Asterisk Call Manager/${this.host.state.profile.amiVersion}\r\n`);
+  }
+
+  /** Writes raw bytes unless the socket is gone. */
+  write(s: string): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(s, 'latin1');
+  }
+
+  /** Sends an already framed event of class `cls` if the session is logged in and its mask allows it. */
+  sendEvent(cls: string, text: string): boolean {
+    if (!this.authed || this.closing || !maskAllows(this.mask, cls)) return false;
+    this.write(text);
+    return true;
+  }
+
+  /** Processes actions held while the simulator was stalled. */
+  resume(): void {
+    const held = this.held;
+    this.held = [];
+    for (const m of held) this.dispatch(m);
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private onData(d: string): void {
+    if (this.closing) return;
+    const msgs = this.reader.push(d);
+    if (msgs === null) {
+      this.destroy();
+      return;
+    }
+    for (const m of msgs) {
+      if (this.host.isStalled()) this.held.push(m);
+      else this.dispatch(m);
+      if (this.closing) return;
+    }
+  }
+
+  private dispatch(m: ActionMessage): void {
+    if (this.closing) return;
+    const action = m.action();
+    const id = m.actionId();
+    this.host.record(action, m);
+    // Order of checks in process_message (§1.1): missing Action, then authentication, then lookup.
+    if (action === '') return this.write(response('Error', id, { message: 'Missing action in request' }));
+    const lc = action.toLowerCase();
+    if (!this.authed && lc !== 'login' && lc !== 'logoff' && lc !== 'challenge') {
+      return this.write(response('Error', id, { message: 'Permission denied' }));
+    }
+    const fail = this.host.takeFailure(lc);
+    if (fail?.mode === 'drop') return this.destroy();
+    if (fail) return this.write(response('Error', id, { message: fail.message }));
+    if (lc === 'login') return this.login(m);
+    if (lc === 'logoff') {
+      this.write(response('Goodbye', id, { message: 'Thanks for all the fish.' }));
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    if (lc === 'challenge') return this.onChallenge(m);
+    if (lc === 'events') return this.onEvents(m);
+    const h = this.host.actions.get(lc);
+    if (!h) {
+      return this.write(response('Error', id, {
+        message: `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.` }));
+    }
+    this.write(h(this.host.state, m, this.host.hooks));
+  }
+
+  /** Login (§1.1): plain or MD5 (`AuthType: MD5`, `Key: md5(challenge + secret)`). */
+  private login(m: ActionMessage): void {
+    const id = m.actionId();
+    if (this.authed) return this.write(response('Success', id, { message: 'Already authenticated' }));
+    const user = m.get('Username') ?? '';
+    let good = user === this.host.username;
+    if ((m.get('AuthType') ?? '').toLowerCase() === 'md5') {
+      const want = createHash('md5').update(`${this.challenge ?? ''}${this.host.secret}`).digest('hex');
+      good = good && this.challenge !== undefined && (m.get('Key') ?? '').toLowerCase() === want;
+    } else {
+      good = good && (m.get('Secret') ?? '') === this.host.secret;
+    }
+    if (!good) {
+      // Failure: sleep (1 s by default), answer Error, close the socket (§1.1).
+      this.closing = true;
+      setTimeout(() => {
+        this.write(response('Error', id, { message: 'Authentication failed' }));
+        this.socket.end();
+      }, this.host.authFailDelayMs);
+      return;
+    }
+    const ev = m.get('Events');
+    this.mask = ev === undefined ? MASK_ALL : (parseEventMask(ev) ?? 0);
+    this.authed = true;
+    this.write(response('Success', id, { message: 'Authentication accepted' }));
+    if (maskAllows(this.mask, 'system')) this.write(this.host.fullyBooted());
+  }
+
+  /** Challenge (`AuthType: MD5`): Response, ActionID, `Challenge: <n>` (§1.1). */
+  private onChallenge(m: ActionMessage): void {
+    const id = m.actionId();
+    if ((m.get('AuthType') ?? '').toLowerCase() !== 'md5') {
+      return this.write(response('Error', id, { message: 'Must specify AuthType' }));
+    }
+    this.challenge ??= String(randomInt(100_000_000, 999_999_999));
+    this.write(frame([['Response', 'Success'], ...idField(id), ['Challenge', this.challenge]]));
+  }
+
+  /** Action Events with `EventMask:` (§1.2): `Events: On|Off`, no Message; invalid ⇒ Error. */
+  private onEvents(m: ActionMessage): void {
+    const id = m.actionId();
+    const mask = parseEventMask(m.get('EventMask') ?? '');
+    if (mask === null) return this.write(response('Error', id, { message: 'Invalid event mask' }));
+    this.mask = mask;
+    this.write(frame([['Response', 'Success'], ...idField(id), ['Events', mask === 0 ? 'Off' : 'On']]));
+  }
+}
