@@ -29,7 +29,11 @@ export function parseFor(sub: Subcommand, argv: string[]): { values: FlagValues;
     });
     return { values: r.values as FlagValues, positionals: r.positionals };
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0] ?? 'bad arguments';
+    // node:util adds advice about positionals starting with '-', which only confuses here.
+    const msg = ((e as Error).message.split('\n')[0] ?? 'bad arguments').replace(
+      /\. To specify a positional.*$/,
+      '',
+    );
     throw new CliError(`${msg.replace(/\.$/, '')} (see pbxctl ${sub.name} --help)`);
   }
 }

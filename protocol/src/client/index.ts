@@ -1,0 +1,27 @@
+/** The consumer-side API of pbxlink: connect, send signed commands, follow replies and what agents publish. */
+export { type ClientOptions, PbxlinkClient } from './client';
+export { BROKER_SCHEMES, type BrokerOptions, connectBroker, mqttOptions, parseBrokerUrl } from './connect';
+export {
+  CommandFailedError,
+  formatSeconds,
+  isFinalReply,
+  isReplyTimeout,
+  type OkReply,
+  ReplyTimeoutError,
+} from './replies';
+export {
+  type CommandReplies,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  MAX_COMMAND_LIFETIME_S,
+  type SendOptions,
+  sendCommand,
+} from './send';
+export { type InboundMessage, MessageSubscription } from './subscription';
+export {
+  TAIL_WHATS,
+  type TailMessage,
+  type TailSubscription,
+  type TailWhat,
+  tail,
+  tailFilters,
+} from './tail';

@@ -1,0 +1,81 @@
+import type { KeyObject } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { doneReply, errorReply, okReply, partReply, type Reply } from '../../protocol/src/envelope';
+import { type VerifiedCommand, verifyCommand } from '../../protocol/src/signing';
+
+/** Path of the pbxctl entry, run with tsx so the tests need no prior build. */
+export const PBXCTL = 'protocol/src/cli/main.ts';
+
+/** What the fake agent answers: a list of reply bodies built from the verified command. */
+export type Answer = (cmd: VerifiedCommand) => Reply[];
+
+/** Canned answers. */
+export const answers = {
+  parts:
+    (n: number): Answer =>
+    (c) => [
+      ...Array.from({ length: n }, (_, i) => partReply(c.claims.jti, i + 1, { rows: [{ n: i + 1 }] })),
+      doneReply(c.claims.jti, { count: n, next_cursor: null }),
+    ],
+  single:
+    (data: unknown): Answer =>
+    (c) => [okReply(c.claims.jti, data)],
+  error:
+    (code: Parameters<typeof errorReply>[1], message: string, details?: unknown): Answer =>
+    (c) => [errorReply(c.claims.jti, code, message, details)],
+};
+
+/** A tiny stand-in agent: verifies each command with verifyCommand and answers on its Response Topic. */
+export interface FakeAgent {
+  client: MqttClient;
+  /** Every command verified so far, with the MQTT 5 properties it came with. */
+  received: { cmd: VerifiedCommand; responseTopic?: string; correlationData?: Buffer; expiry?: number }[];
+  /** Verification failures (error codes). */
+  rejected: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a fake agent `agent` trusting `kid` → `publicKey`; `answer` builds the replies. */
+export async function startFakeAgent(
+  url: string,
+  agent: string,
+  kid: string,
+  publicKey: KeyObject,
+  answer: Answer,
+  opts: IClientOptions & { prefix?: string } = {},
+): Promise<FakeAgent> {
+  const prefix = opts.prefix ?? 'pbxlink/v1';
+  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...opts });
+  const fake: FakeAgent = { client, received: [], rejected: [], close: () => client.endAsync(true) };
+  client.on('message', (_topic, payload, packet) => {
+    let cmd: VerifiedCommand;
+    try {
+      cmd = verifyCommand(payload.toString(), {
+        agentId: agent,
+        resolveKey: (k) => (k === kid ? { publicKey, scopes: ['admin'] } : undefined),
+      });
+    } catch (e) {
+      fake.rejected.push((e as { code?: string }).code ?? 'unknown');
+      return;
+    }
+    const p = packet.properties ?? {};
+    fake.received.push({
+      cmd,
+      responseTopic: p.responseTopic,
+      correlationData: p.correlationData,
+      expiry: p.messageExpiryInterval,
+    });
+    const topic = p.responseTopic ?? cmd.claims.reply_to;
+    if (!topic) return;
+    void (async () => {
+      for (const r of answer(cmd)) {
+        await client.publishAsync(topic, JSON.stringify(r), {
+          qos: 1,
+          properties: p.correlationData ? { correlationData: p.correlationData } : {},
+        });
+      }
+    })();
+  });
+  await client.subscribeAsync(`${prefix}/${agent}/cmd`, { qos: 1 });
+  return fake;
+}
