@@ -1,0 +1,297 @@
+import { join } from 'node:path';
+import type { Clock } from '../core/clock';
+import { PbxlinkError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { AgentTopics } from '../../../protocol/src/topics';
+import { parseTopic } from '../../../protocol/src/topics';
+import { DiskOutbox } from './outbox';
+import { envelopeMaxBytes, type OutRecord, renderEnvelope } from './record';
+import { SendQueue } from './send-queue';
+import { SeqStore } from './seq-store';
+import { type IncomingMessage, MqttSession, type PublishOptions, type SessionOptions, type SessionStatus } from './session';
+import { StateStore } from './state-store';
+
+/** Settings of the link beyond the session's. */
+export interface LinkOptions extends Omit<SessionOptions, 'clock' | 'log'> {
+  /** PBXLINK_STATE_DIR: the outbox and seq live under it. */
+  stateDir: string;
+  /** Bound of the on-disk outbox (default 64 MB). */
+  outboxBytes?: number;
+  outboxSegmentBytes?: number;
+  /** Messages in flight (sent, PUBACK pending) at once. */
+  window?: number;
+  /** Bounds of the in-memory send queue. */
+  queueItems?: number;
+  queueBytes?: number;
+  seqBlock?: number;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Counters for state/health and the overload benchmark. */
+export interface LinkStats {
+  connected: boolean;
+  /** Events shed from the in-memory queue under overload (never given a seq). */
+  shed: number;
+  /** Events dropped from the disk outbox at its bound, not yet reported. */
+  dropped: number;
+  /** Snapshots/events refused because they exceed maxPacketBytes. */
+  oversize: number;
+  queued: number;
+  inFlight: number;
+  outboxEntries: number;
+  outboxBytes: number;
+  lastSeq: number;
+}
+
+interface Sent {
+  topic: string;
+  payload: string;
+  rec: OutRecord;
+}
+
+/**
+ * The agent's MQTT link: session + seq + outbox. Online with nothing on disk, records go through a
+ * bounded memory queue and get their seq when sent. Otherwise (link down, or disk backlog still
+ * replaying) events get their seq and go to disk, snapshots to the latest-per-topic store. On reconnect
+ * the disk replays in order (window of `window` unacknowledged), then stored snapshots, then an
+ * `outbox.dropped` event `{dropped, since}` if the bound was hit, then live traffic. Seqs therefore
+ * reach the broker in increasing order.
+ */
+export class Link {
+  private session: MqttSession | undefined;
+  private seq: SeqStore | undefined;
+  private disk: DiskOutbox | undefined;
+  private states: StateStore | undefined;
+  private readonly queue: SendQueue;
+  private readonly inFlight = new Map<number, Sent>();
+  private draining = true;
+  private diskSending = 0;
+  private oversize = 0;
+  private stopped = false;
+  private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
+  private commandHandler: ((m: IncomingMessage) => void | Promise<void>) | undefined;
+  private readonly window: number;
+
+  constructor(private readonly opts: LinkOptions) {
+    this.queue = new SendQueue({ maxItems: opts.queueItems, maxBytes: opts.queueBytes });
+    this.window = opts.window ?? 256;
+  }
+
+  /** This agent's topics. */
+  get topics(): AgentTopics {
+    return this.opts.topics;
+  }
+
+  /** True while connected with birth acknowledged. */
+  get connected(): boolean {
+    return this.session?.connected ?? false;
+  }
+
+  /** This process's boot id. */
+  get bootId(): string {
+    return this.opts.bootId;
+  }
+
+  /** Largest packet the agent may send (min of configured and the broker's CONNACK Maximum Packet Size). */
+  get maxPacketBytes(): number {
+    return this.sessionOrThrow().maxPacketBytes;
+  }
+
+  /** The MQTT session (raw publish for replies and blobs, status, incoming commands). */
+  get mqtt(): MqttSession {
+    return this.sessionOrThrow();
+  }
+
+  /** Opens the state dir (seq, outbox) and starts connecting; returns without waiting for the broker. */
+  start(): void {
+    const dir = this.opts.stateDir;
+    this.seq = SeqStore.open(dir, { block: this.opts.seqBlock });
+    this.disk = new DiskOutbox(join(dir, 'outbox'), {
+      maxBytes: this.opts.outboxBytes,
+      segmentBytes: this.opts.outboxSegmentBytes,
+      now: () => this.opts.clock.now(),
+    });
+    this.states = new StateStore(join(dir, 'outbox-state'));
+    const session = new MqttSession({ ...this.opts, log: this.opts.log });
+    this.session = session;
+    session.onStatus((s) => this.handleStatus(s));
+    for (const fn of this.statusListeners) session.onStatus(fn);
+    session.onMessage((m) => this.commandHandler?.(m));
+    session.start();
+  }
+
+  /** Registers the handler of messages on `P/A/cmd`. */
+  onCommand(handler: (m: IncomingMessage) => void | Promise<void>): void {
+    this.commandHandler = handler;
+  }
+
+  /** Adds a listener for link transitions. */
+  onStatus(fn: (s: SessionStatus) => void): void {
+    this.statusListeners.push(fn);
+    this.session?.onStatus(fn);
+  }
+
+  /** Queues a snapshot or event (never throws for a down link; refuses one over maxPacketBytes, counted). */
+  enqueue(rec: OutRecord): void {
+    if (this.stopped || !this.disk || !this.seq || !this.states) {
+      throw new PbxlinkError('unavailable', 'the link is not started');
+    }
+    const session = this.sessionOrThrow();
+    try {
+      session.checkSize(rec.topic, envelopeMaxBytes(this.opts.topics.agent, rec));
+    } catch (err) {
+      this.oversize++;
+      this.opts.log.error({ err, topic: rec.topic }, 'message too big for the broker; dropped (callers must split)');
+      return;
+    }
+    if (!this.draining && session.connected) {
+      const shed = this.queue.push(rec);
+      if (shed > 0 && this.queue.shed === shed) this.opts.log.warn({ shed }, 'send queue full; shedding oldest events');
+      this.pump();
+    } else if (rec.kind === 'event') {
+      this.disk.append(rec.topic, renderEnvelope(this.opts.topics.agent, rec, this.seq.next()));
+    } else {
+      this.states.put(rec);
+    }
+  }
+
+  /** Publishes a raw message now (replies, blobs): resolves on PUBACK; not kept in the outbox. */
+  publishRaw(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
+    return this.sessionOrThrow().publish(topic, payload, opts);
+  }
+
+  /** Counters for health and benchmarks. */
+  stats(): LinkStats {
+    return {
+      connected: this.connected,
+      shed: this.queue.shed,
+      dropped: this.disk?.dropped.dropped ?? 0,
+      oversize: this.oversize,
+      queued: this.queue.length,
+      inFlight: this.inFlight.size + this.diskSending,
+      outboxEntries: this.disk?.entries ?? 0,
+      outboxBytes: this.disk?.bytes ?? 0,
+      lastSeq: this.seq?.current ?? 0,
+    };
+  }
+
+  /** Clean stop: waits briefly for PUBACKs, keeps whatever is unacknowledged on disk, publishes offline, disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const deadline = this.opts.clock.monotonic() + 1000;
+    while (this.connected && (this.queue.length > 0 || this.inFlight.size > 0) && this.opts.clock.monotonic() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.stopped = true;
+    this.spill();
+    await this.session?.stop();
+    this.disk?.close();
+    this.seq?.close();
+  }
+
+  private sessionOrThrow(): MqttSession {
+    if (!this.session) throw new PbxlinkError('unavailable', 'the link is not started');
+    return this.session;
+  }
+
+  private handleStatus(s: SessionStatus): void {
+    if (this.stopped) return;
+    if (s.state === 'connected') {
+      this.draining = true;
+      this.drain();
+    } else if (s.state === 'lost') {
+      this.spill();
+    }
+  }
+
+  /** Link lost: what was sent but not acknowledged, then what was queued, goes to disk in seq order. */
+  private spill(): void {
+    const disk = this.disk;
+    if (!disk || !this.seq || !this.states) return;
+    this.draining = true;
+    this.diskSending = 0;
+    disk.rewind();
+    for (const sent of this.inFlight.values()) disk.append(sent.topic, sent.payload);
+    this.inFlight.clear();
+    for (const rec of this.queue.drain()) {
+      if (rec.kind === 'event') disk.append(rec.topic, renderEnvelope(this.opts.topics.agent, rec, this.seq.next()));
+      else this.states.put(rec);
+    }
+    disk.flush();
+  }
+
+  /** Replays the disk outbox with a bounded window; when it is empty, switches to the memory path. */
+  private drain(): void {
+    const disk = this.disk!;
+    const session = this.session!;
+    while (this.draining && session.connected && this.diskSending < this.window) {
+      const e = disk.next();
+      if (!e) break;
+      this.diskSending++;
+      const retain = parseTopic(this.opts.topics.prefix, e.topic)?.kind === 'state';
+      session.publish(e.topic, e.payload, { qos: 1, retain }).then(
+        () => {
+          disk.ack(e.id);
+          this.diskSending--;
+          this.drain();
+        },
+        (err: unknown) => {
+          // Link lost: spill() rewound the outbox. Too big for this broker: skip it for good.
+          if ((err as PbxlinkError).code === 'invalid_args') {
+            this.oversize++;
+            disk.ack(e.id);
+            this.diskSending--;
+            this.drain();
+          }
+        },
+      );
+    }
+    if (this.draining && session.connected && this.diskSending === 0 && disk.inFlight === 0) {
+      this.draining = false;
+      for (const rec of this.states!.takeAll()) this.queue.push(rec);
+      this.reportDropped();
+      this.pump();
+    }
+  }
+
+  /**
+   * Publishes `outbox.dropped` `{dropped, since}` after the outbox overflowed. The count is cleared when the
+   * report is queued: if the link drops again, the report itself goes to disk like any event.
+   */
+  private reportDropped(): void {
+    const disk = this.disk!;
+    const { dropped, since } = disk.dropped;
+    if (dropped === 0) return;
+    disk.clearDropped(dropped);
+    this.opts.log.warn({ dropped, since }, 'outbox bound was hit; oldest events dropped');
+    this.queue.push({
+      kind: 'event',
+      topic: this.opts.topics.event('outbox.dropped'),
+      type: 'outbox.dropped',
+      ts: new Date(this.opts.clock.now()).toISOString(),
+      bootId: this.opts.bootId,
+      data: JSON.stringify({ dropped, since }),
+    });
+  }
+
+  /** Sends queued records while the window has room; each gets its seq now. */
+  private pump(): void {
+    const session = this.session!;
+    while (!this.draining && session.connected && this.inFlight.size < this.window) {
+      const rec = this.queue.shift();
+      if (!rec) return;
+      const seq = this.seq!.next();
+      const payload = renderEnvelope(this.opts.topics.agent, rec, seq);
+      this.inFlight.set(seq, { topic: rec.topic, payload, rec });
+      session.publish(rec.topic, payload, { qos: 1, retain: rec.kind === 'state' }).then(
+        () => {
+          if (this.inFlight.delete(seq)) this.pump();
+        },
+        () => {
+          // Link lost: spill() moved it to disk already.
+        },
+      );
+    }
+  }
+}

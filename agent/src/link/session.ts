@@ -1,0 +1,361 @@
+import { connect, type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import { Backoff, type BackoffOptions } from '../core/backoff';
+import type { Clock, Timer } from '../core/clock';
+import { PbxlinkError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { AgentTopics } from '../../../protocol/src/topics';
+import { DEFAULT_MAX_PACKET_BYTES, type PublishProperties, publishPacketSize } from './packet-size';
+
+/** What the birth message says about this agent besides online/agent/boot_id (DESIGN.md "Topics"). */
+export interface BirthInfo {
+  version: string;
+  started_at: string;
+  capabilities: string[];
+  pbx: Record<string, unknown>;
+}
+
+/** Connection settings of the MQTT session. */
+export interface SessionOptions {
+  /** `mqtt://`, `mqtts://`, `ws://` or `wss://`. */
+  url: string;
+  topics: AgentTopics;
+  bootId: string;
+  /** Read at every (re)connect, so the birth carries what the agent knows by then. */
+  birth: () => BirthInfo;
+  /** 5 (default) or 4 for MQTT 3.1.1 brokers. */
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  /** CA certificate(s) to pin for mqtts/wss (PEM). */
+  ca?: string | Buffer;
+  /** Client certificate and key (PEM) for brokers that require them. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Client id; default `pbxlink-<agent>`, stable so the broker keeps the persistent session. */
+  clientId?: string;
+  keepaliveS?: number;
+  /** MQTT 5 Session Expiry Interval: how long the broker keeps commands for an offline agent. */
+  sessionExpiryS?: number;
+  connectTimeoutMs?: number;
+  /** Ceiling on outgoing packets; the broker's CONNACK Maximum Packet Size lowers it. */
+  maxPacketBytes?: number;
+  backoff?: BackoffOptions;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A message received on `P/A/cmd`, with its MQTT 5 properties (Response Topic, Correlation Data, Message Expiry). */
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  properties: NonNullable<IPublishPacket['properties']>;
+  dup: boolean;
+}
+
+/** Link transitions, for health and logs. `connected` means birth is on the broker (ready for commands). */
+export type SessionStatus =
+  | { state: 'connected'; sessionPresent: boolean; maxPacketBytes: number }
+  | { state: 'lost'; reason: string }
+  | { state: 'reconnecting'; inMs: number; attempt: number };
+
+/** Options of one publish. */
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+  properties?: PublishProperties;
+}
+
+/**
+ * The MQTT session: persistent (clean start off, session expiry), last will and birth on `P/A/status`,
+ * `P/A/cmd` subscribed at QoS 1 before birth, reconnect with the project's backoff (mqtt.js's fixed
+ * reconnect is off: every attempt is a fresh client, so mqtt.js never replays its in-memory store —
+ * the outbox owns redelivery).
+ */
+export class MqttSession {
+  private client: MqttClient | undefined;
+  private gen = 0;
+  private ready = false;
+  private stopping = false;
+  private everConnected = false;
+  private lastError = '';
+  private reconnectTimer: Timer | undefined;
+  private maxBytes: number;
+  private readonly backoff: Backoff;
+  private readonly pendings = new Set<(err: Error) => void>();
+  private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
+  private messageHandler: ((m: IncomingMessage) => void | Promise<void>) | undefined;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.maxBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  /** True while connected with birth acknowledged. */
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Largest packet the agent may send now: min(configured, broker's CONNACK Maximum Packet Size). */
+  get maxPacketBytes(): number {
+    return this.maxBytes;
+  }
+
+  /** The MQTT protocol version in use (4 = 3.1.1, 5). */
+  get protocolVersion(): 4 | 5 {
+    return this.opts.protocolVersion ?? 5;
+  }
+
+  /** Registers the handler for messages on `P/A/cmd`; errors it throws are logged. */
+  onMessage(handler: (m: IncomingMessage) => void | Promise<void>): void {
+    this.messageHandler = handler;
+  }
+
+  /** Adds a listener for status transitions. */
+  onStatus(fn: (s: SessionStatus) => void): void {
+    this.statusListeners.push(fn);
+  }
+
+  /** Starts connecting; returns at once (the session keeps retrying until stop()). */
+  start(): void {
+    this.stopping = false;
+    if (!this.client && this.reconnectTimer === undefined) this.connectOnce();
+  }
+
+  /** Throws PbxlinkError(invalid_args) when a publish of `payload` to `topic` would exceed maxPacketBytes. */
+  checkSize(topic: string, payloadBytes: number, opts: PublishOptions = {}): void {
+    const size = publishPacketSize(topic, payloadBytes, {
+      qos: opts.qos ?? 1,
+      protocolVersion: this.protocolVersion,
+      properties: opts.properties,
+    });
+    if (size > this.maxBytes) {
+      throw new PbxlinkError('invalid_args', `message of ${size} bytes exceeds the maximum packet size ${this.maxBytes}`, {
+        details: { bytes: size, max: this.maxBytes, topic },
+      });
+    }
+  }
+
+  /** Publishes; resolves on PUBACK (QoS 1). Rejects when the link is down, drops before PUBACK, or the message is too big. */
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
+    const buf = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    try {
+      this.checkSize(topic, buf.length, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const client = this.client;
+    if (!this.ready || !client) return Promise.reject(new PbxlinkError('unavailable', 'the MQTT link is down'));
+    return this.send(client, topic, buf, opts);
+  }
+
+  /** Publishes `online:false, reason:"stopped"` (retained), disconnects cleanly (no last will) and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.opts.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const client = this.client;
+    if (!client) return;
+    if (this.ready) {
+      const offline = JSON.stringify(this.offline('stopped'));
+      await withTimeout(this.send(client, this.opts.topics.status, Buffer.from(offline), { qos: 1, retain: true }), 3000).catch(
+        (err: unknown) => this.opts.log.warn({ err }, 'offline status not acknowledged before stop'),
+      );
+    }
+    this.gen++;
+    this.client = undefined;
+    this.setDown('stopped');
+    await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000).catch(() => {
+      client.end(true);
+    });
+  }
+
+  private offline(reason: string): Record<string, unknown> {
+    return { online: false, agent: this.opts.topics.agent, boot_id: this.opts.bootId, reason };
+  }
+
+  private send(client: MqttClient, topic: string, buf: Buffer, opts: PublishOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        this.pendings.delete(fail);
+        reject(err);
+      };
+      this.pendings.add(fail);
+      const props = this.protocolVersion === 5 && opts.properties ? { properties: opts.properties } : {};
+      client.publish(topic, buf, { qos: opts.qos ?? 1, retain: opts.retain ?? false, ...props }, (err) => {
+        if (err) return fail(new PbxlinkError('unavailable', `publish failed: ${err.message}`, { cause: err }));
+        if (settled) return;
+        settled = true;
+        this.pendings.delete(fail);
+        resolve();
+      });
+    });
+  }
+
+  private clientOptions(): IClientOptions {
+    const o = this.opts;
+    const v5 = this.protocolVersion === 5;
+    const will = Buffer.from(JSON.stringify(this.offline('connection lost')));
+    return {
+      protocolVersion: this.protocolVersion,
+      clientId: o.clientId ?? `pbxlink-${o.topics.agent}`,
+      clean: false,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      queueQoSZero: false,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      keepalive: o.keepaliveS ?? 30,
+      ...(v5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS ?? 7 * 86_400 } } : {}),
+      will: { topic: o.topics.status, payload: will, qos: 1, retain: true },
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.cert !== undefined ? { cert: o.cert } : {}),
+      ...(o.key !== undefined ? { key: o.key } : {}),
+      rejectUnauthorized: true,
+    };
+  }
+
+  private connectOnce(): void {
+    this.reconnectTimer = undefined;
+    const gen = ++this.gen;
+    const client = connect(this.opts.url, this.clientOptions());
+    this.client = client;
+    noDelay(client);
+    client.on('connect', (connack) => {
+      if (gen === this.gen) void this.onConnack(gen, client, connack);
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (gen === this.gen) this.deliver(topic, payload, packet);
+    });
+    client.on('error', (err) => {
+      this.lastError = err.message;
+    });
+    client.on('disconnect', (packet) => {
+      this.lastError = `broker sent DISCONNECT (reason ${packet.reasonCode ?? 0})`;
+    });
+    client.on('close', () => {
+      if (gen === this.gen) this.onClose(client);
+    });
+  }
+
+  private async onConnack(gen: number, client: MqttClient, connack: IConnackPacket): Promise<void> {
+    // Latency: Nagle would hold small publishes back ~40 ms (issue 4 benchmark note). ws sets it itself.
+    noDelay(client);
+    const brokerMax = connack.properties?.maximumPacketSize;
+    const configured = this.opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    this.maxBytes = brokerMax ? Math.min(brokerMax, configured) : configured;
+    const topics = this.opts.topics;
+    try {
+      // A present session still holds our P/A/cmd subscription (and the commands queued for us).
+      if (!connack.sessionPresent) {
+        const granted = await new Promise<{ qos: number }[]>((resolve, reject) =>
+          client.subscribe(topics.cmd, { qos: 1 }, (err, g) => (err ? reject(err) : resolve(g ?? []))),
+        );
+        if (granted.some((g) => g.qos !== 1 && g.qos !== 0)) throw new Error(`subscription to ${topics.cmd} refused`);
+      }
+      if (gen !== this.gen) return;
+      const birth = { online: true, agent: topics.agent, boot_id: this.opts.bootId, ...this.opts.birth() };
+      await this.send(client, topics.status, Buffer.from(JSON.stringify(birth)), { qos: 1, retain: true });
+    } catch (err) {
+      if (gen !== this.gen) return;
+      this.lastError = (err as Error).message;
+      this.opts.log.error({ err }, 'subscribe or birth failed; reconnecting');
+      client.end(true);
+      return;
+    }
+    if (gen !== this.gen) return;
+    this.ready = true;
+    this.everConnected = true;
+    this.backoff.reset();
+    this.opts.log.info({ broker: redactUrl(this.opts.url), session_present: connack.sessionPresent, max_packet_bytes: this.maxBytes }, 'connected');
+    this.emit({ state: 'connected', sessionPresent: connack.sessionPresent, maxPacketBytes: this.maxBytes });
+  }
+
+  private deliver(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const handler = this.messageHandler;
+    if (!handler) return;
+    const msg: IncomingMessage = { topic, payload, properties: packet.properties ?? {}, dup: packet.dup };
+    try {
+      const r = handler(msg);
+      if (r instanceof Promise) r.catch((err: unknown) => this.opts.log.error({ err }, 'command handler failed'));
+    } catch (err) {
+      this.opts.log.error({ err }, 'command handler failed');
+    }
+  }
+
+  private onClose(client: MqttClient): void {
+    client.removeAllListeners('connect');
+    client.removeAllListeners('message');
+    client.end(true);
+    this.client = undefined;
+    this.setDown(this.lastError || 'connection closed');
+    if (this.stopping) return;
+    const inMs = this.backoff.next();
+    if (this.backoff.attempts === 1 && !this.everConnected) {
+      this.opts.log.warn({ broker: redactUrl(this.opts.url), reason: this.lastError }, 'broker unreachable; retrying');
+    } else {
+      this.opts.log.debug({ in_ms: inMs, attempt: this.backoff.attempts, reason: this.lastError }, 'reconnecting');
+    }
+    this.emit({ state: 'reconnecting', inMs, attempt: this.backoff.attempts });
+    this.reconnectTimer = this.opts.clock.setTimeout(() => {
+      if (!this.stopping) this.connectOnce();
+    }, inMs);
+  }
+
+  /** Marks the link down: rejects every publish waiting for PUBACK (the outbox replays them). */
+  private setDown(reason: string): void {
+    const wasReady = this.ready;
+    this.ready = false;
+    for (const fail of [...this.pendings]) fail(new PbxlinkError('unavailable', `connection lost before PUBACK: ${reason}`));
+    if (wasReady) {
+      if (reason !== 'stopped') this.opts.log.warn({ reason }, 'connection lost');
+      this.emit({ state: 'lost', reason });
+    }
+    this.lastError = '';
+  }
+
+  private emit(s: SessionStatus): void {
+    for (const fn of this.statusListeners) {
+      try {
+        fn(s);
+      } catch (err) {
+        this.opts.log.error({ err }, 'status listener failed');
+      }
+    }
+  }
+}
+
+/** Sets TCP_NODELAY on the client's socket (TCP and TLS streams have setNoDelay; ws sets it on its own socket). */
+function noDelay(client: MqttClient): void {
+  const s = client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined;
+  if (s && typeof s.setNoDelay === 'function') s.setNoDelay(true);
+}
+
+/** The broker URL without credentials, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
