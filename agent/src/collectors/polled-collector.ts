@@ -30,6 +30,7 @@ export abstract class PolledCollector<T, V> implements Module {
   private forceNext = false;
   private failing: string | null = null;
   private job: Job | null = null;
+  private inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly state: StateName,
@@ -52,7 +53,7 @@ export abstract class PolledCollector<T, V> implements Module {
     if (this.ctx) return;
     this.ctx = ctx;
     this.log = ctx.log.child({ module: this.name });
-    this.job = { name: `collector.${this.name}`, cron: this.poll.cron ?? this.defaultCron, run: () => this.runOnce() };
+    this.job = { name: `collector.${this.name}`, cron: this.poll.cron ?? this.defaultCron, run: () => this.tracked() };
     ctx.scheduler.add(this.job);
     ctx.bus.on(this.name, 'refresh.request', () => this.refresh());
     this.onStart(ctx);
@@ -67,8 +68,9 @@ export abstract class PolledCollector<T, V> implements Module {
     this.job = null;
   }
 
-  /** Collects now and publishes if due; resolves when done. Skipped while a run is in flight (overlap protection). */
+  /** Waits for a run in flight, then collects now and publishes if due; resolves when done. */
   async runNow(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
     if (this.ctx && this.job) await this.ctx.scheduler.runNow(this.job);
   }
 
@@ -84,6 +86,14 @@ export abstract class PolledCollector<T, V> implements Module {
     if (!ctx) return;
     this.gate.offer(this.view(data, ctx.clock.now()), ctx.clock.now(), true);
     ctx.publisher.publishState(this.state, data);
+  }
+
+  private tracked(): Promise<void> {
+    const p = this.runOnce().finally(() => {
+      if (this.inFlight === p) this.inFlight = null;
+    });
+    this.inFlight = p;
+    return p;
   }
 
   private async runOnce(): Promise<void> {
