@@ -55,11 +55,11 @@ function readFile(path: string, explicit: boolean, raw: Map<string, RawValue>, p
     problems.push(`config file ${path}: cannot read (${code === 'ENOENT' ? 'not found' : (code ?? String(e))})`);
     return false;
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = err.linePos?.[0];
-      const msg = err.message.split('\n')[0];
+      const msg = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
       problems.push(`config file ${path}${pos ? `: line ${pos.line}, column ${pos.col}` : ''}: ${msg}`);
     }
     return true;

@@ -6,6 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { PbxlinkError } from './errors';
 
 /** The lock file's name inside the state dir. */
@@ -21,6 +22,8 @@ interface LockInfo {
   pid: number;
   /** Start time of the process in clock ticks since boot (/proc/PID/stat field 22), when known. */
   start?: string;
+  /** Random per acquisition, so release() never removes a lock taken over by someone else. */
+  nonce?: string;
 }
 
 /** Start time of a process from /proc (Linux), to tell a live owner from a recycled pid. */
@@ -50,7 +53,8 @@ function readInfo(path: string): LockInfo | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     const j = JSON.parse(text) as Partial<LockInfo>;
-    return typeof j.pid === 'number' ? { pid: j.pid, ...(typeof j.start === 'string' ? { start: j.start } : {}) } : undefined;
+    if (typeof j.pid !== 'number') return undefined;
+    return { pid: j.pid, ...(typeof j.start === 'string' ? { start: j.start } : {}), ...(typeof j.nonce === 'string' ? { nonce: j.nonce } : {}) };
   } catch {
     return undefined;
   }
@@ -79,7 +83,8 @@ function tryCreate(path: string, info: LockInfo): boolean {
 export function acquireStateLock(stateDir: string, pid: number = process.pid): StateLock {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, LOCK_FILE);
-  const mine: LockInfo = { pid, ...(processStart(pid) ? { start: processStart(pid) as string } : {}) };
+  const start = processStart(pid);
+  const mine: LockInfo = { pid, ...(start ? { start } : {}), nonce: randomBytes(8).toString('hex') };
   for (let attempt = 0; attempt < 5; attempt++) {
     if (tryCreate(path, mine)) return makeLock(path, mine);
     const owner = readInfo(path);
@@ -89,8 +94,6 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
         continue;
       }
-    } else if (owner.pid === pid) {
-      return makeLock(path, mine);
     } else if (isAlive(owner)) {
       throw new PbxlinkError('busy', `another pbxlink (pid ${owner.pid}) uses ${stateDir}`, { retryable: false, details: { pid: owner.pid } });
     }
@@ -121,7 +124,7 @@ function makeLock(path: string, mine: LockInfo): StateLock {
       if (released) return;
       released = true;
       const cur = readInfo(path);
-      if (cur && cur.pid === mine.pid) {
+      if (cur && cur.pid === mine.pid && cur.nonce === mine.nonce) {
         try {
           unlinkSync(path);
         } catch {
