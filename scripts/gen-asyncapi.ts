@@ -1,0 +1,15 @@
+/** Regenerates protocol/asyncapi.yaml and protocol/schemas/*.json from protocol/src/schemas (run: npx tsx scripts/gen-asyncapi.ts). */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderAsyncApiYaml } from '../protocol/src/schemas/asyncapi';
+import { buildJsonSchemas, renderJsonSchema } from '../protocol/src/schemas/json-schemas';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+writeFileSync(join(root, 'protocol/asyncapi.yaml'), renderAsyncApiYaml());
+const dir = join(root, 'protocol/schemas');
+mkdirSync(dir, { recursive: true });
+const files = buildJsonSchemas();
+for (const old of readdirSync(dir)) if (old.endsWith('.json') && !(old in files)) rmSync(join(dir, old));
+for (const [name, schema] of Object.entries(files)) writeFileSync(join(dir, name), renderJsonSchema(schema));
+console.log(`wrote protocol/asyncapi.yaml and ${Object.keys(files).length} files in protocol/schemas/`);
