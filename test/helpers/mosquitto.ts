@@ -44,6 +44,9 @@ export interface MosquittoBroker {
   /** `mqtts://127.0.0.1:PORT` when tls was requested. */
   tlsUrl?: string;
   tlsPort?: number;
+  /** `wss://127.0.0.1:PORT` when both websockets and tls were requested. */
+  wssUrl?: string;
+  wssPort?: number;
   /** The CA to pin for the TLS listener. */
   caFile?: string;
   /** The test PKI (client cert/key for client-cert auth). */
@@ -93,12 +96,9 @@ async function waitForPort(port: number, deadline: number, alive: () => boolean)
   return false;
 }
 
-function buildConfig(
-  o: MosquittoOptions,
-  dir: string,
-  ports: { tcp: number; ws?: number; tls?: number },
-  pki?: TestPki,
-): string {
+type Ports = { tcp: number; ws?: number; tls?: number; wss?: number };
+
+function buildConfig(o: MosquittoOptions, dir: string, ports: Ports, pki?: TestPki): string {
   const lines = [
     `persistence true`,
     `persistence_location ${dir}/data/`,
@@ -129,6 +129,15 @@ function buildConfig(
       `require_certificate ${o.requireClientCert ? 'true' : 'false'}`,
     );
   }
+  if (ports.wss && pki) {
+    lines.push(
+      `listener ${ports.wss} 127.0.0.1`,
+      `protocol websockets`,
+      `cafile ${pki.caFile}`,
+      `certfile ${pki.serverCertFile}`,
+      `keyfile ${pki.serverKeyFile}`,
+    );
+  }
   lines.push(...(o.extraConfig ?? []));
   return `${lines.join('\n')}\n`;
 }
@@ -141,12 +150,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'pbxlink-mosq-'));
   await mkdir(join(dir, 'data'));
-  const n = 1 + (opts.websockets ? 1 : 0) + (opts.tls ? 1 : 0);
-  const free = await freePorts(n);
-  const ports = {
+  const free = await freePorts(4);
+  const ports: Ports = {
     tcp: free[0]!,
     ws: opts.websockets ? free[1] : undefined,
-    tls: opts.tls ? free[n - 1] : undefined,
+    tls: opts.tls ? free[2] : undefined,
+    wss: opts.websockets && opts.tls ? free[3] : undefined,
   };
   const pki = opts.tls ? await generateTestPki(dir) : undefined;
   if (opts.users) {
@@ -186,7 +195,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     c.once('error', (e) => log.push(`spawn error: ${e.message}`));
     const deadline = Date.now() + 10_000;
     const alive = () => child === c;
-    for (const p of [ports.tcp, ports.ws, ports.tls]) {
+    for (const p of [ports.tcp, ports.ws, ports.tls, ports.wss]) {
       if (p === undefined) continue;
       if (!(await waitForPort(p, deadline, alive))) {
         c.kill('SIGKILL');
@@ -215,6 +224,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     wsPort: ports.ws,
     tlsUrl: ports.tls ? `mqtts://127.0.0.1:${ports.tls}` : undefined,
     tlsPort: ports.tls,
+    wssUrl: ports.wss ? `wss://127.0.0.1:${ports.wss}` : undefined,
+    wssPort: ports.wss,
     caFile: pki?.caFile,
     pki,
     dir,

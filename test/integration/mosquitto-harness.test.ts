@@ -39,6 +39,8 @@ describe('test Mosquitto harness', () => {
     const tls = await client(broker.tlsUrl!, { ca: readFileSync(broker.caFile!), protocolVersion: 5 });
     expect(await roundTrip(tcp, ws, 'h/ws', 'via tcp to ws')).toBe('via tcp to ws');
     expect(await roundTrip(ws, tls, 'h/tls', 'via ws to tls')).toBe('via ws to tls');
+    const wss = await client(broker.wssUrl!, { ca: readFileSync(broker.caFile!), protocolVersion: 5 });
+    expect(await roundTrip(tls, wss, 'h/wss', 'via tls to wss')).toBe('via tls to wss');
   });
 
   it('rejects a TLS client that does not trust the test CA', async () => {
