@@ -90,7 +90,11 @@ describe('folder sizes', () => {
     expect(r).toEqual({ path: tree, bytes: null, error: 'not finished within 0 s' });
     const ac = new AbortController();
     ac.abort();
-    expect(await walkFolderSize(tree, { signal: ac.signal })).toEqual({ path: tree, bytes: null, error: 'aborted' });
+    expect(await walkFolderSize(tree, { signal: ac.signal })).toEqual({
+      path: tree,
+      bytes: null,
+      error: 'aborted',
+    });
   });
 
   it('keeps the event loop free while walking (timers fire during the walk)', async () => {
@@ -164,7 +168,9 @@ describe('DisksCollector', () => {
       clock.advance(60_000);
       await c.runNow();
       expect(publisher.of('disks')).toHaveLength(2);
-      expect((publisher.of('disks')[1] as { folders: { bytes: number }[] }).folders[0]?.bytes).toBeGreaterThan(3 * 2 ** 20);
+      expect(
+        (publisher.of('disks')[1] as { folders: { bytes: number }[] }).folders[0]?.bytes,
+      ).toBeGreaterThan(3 * 2 ** 20);
 
       clock.advance(300_000);
       await c.runNow();

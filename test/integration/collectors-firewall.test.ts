@@ -73,7 +73,11 @@ describe('firewall on this machine', () => {
     }
     // Runs the real programs under uid/gid 65534 without capabilities: exactly what a non-root agent meets.
     const asNobody: Exec = (file, args, opts) =>
-      exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--', file, ...args], opts);
+      exec(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--', file, ...args],
+        opts,
+      );
     const fw = await readFirewall({ exec: asNobody });
     expect(Value.Check(FirewallState, fw)).toBe(true);
     expect(fw).toMatchObject({ available: false, is_exist: true, active: false, chains: [] });

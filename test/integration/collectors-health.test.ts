@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createExec } from '../../agent/src/collectors/exec';
-import { type AsteriskInfo, type HealthData, HealthCollector, type HealthOptions } from '../../agent/src/collectors/health-collector';
+import {
+  type AsteriskInfo,
+  HealthCollector,
+  type HealthData,
+  type HealthOptions,
+} from '../../agent/src/collectors/health-collector';
 import { CpuSampler } from '../../agent/src/collectors/proc';
 import { HealthState } from '../../protocol/src/schemas/system';
 import { makeContext, TestClock, until } from '../unit/collectors/harness';
@@ -22,7 +27,10 @@ afterAll(async () => {
 });
 
 /** A fake /proc whose figures the test sets. */
-async function fakeProc(): Promise<{ root: string; set: (f: Partial<Record<'uptime' | 'loadavg' | 'meminfo', string>>) => Promise<void> }> {
+async function fakeProc(): Promise<{
+  root: string;
+  set: (f: Partial<Record<'uptime' | 'loadavg' | 'meminfo', string>>) => Promise<void>;
+}> {
   const root = await mkdtemp(join(tmpdir(), 'pbxlink-health-'));
   dirs.push(root);
   const set = async (f: Partial<Record<'uptime' | 'loadavg' | 'meminfo', string>>) => {
@@ -76,14 +84,24 @@ describe('HealthCollector on this machine', () => {
     const real = execFileSync('uptime', { encoding: 'utf8' });
     expect(h.system.uptime).toMatch(/ up /);
     expect(h.system.users).toBe(Number(/(\d+) users?/.exec(real)?.[1] ?? 0));
-    expect(Math.abs(h.system.uptime_s - Number(execFileSync('cat', ['/proc/uptime'], { encoding: 'utf8' }).split('.')[0]))).toBeLessThan(5);
+    expect(
+      Math.abs(
+        h.system.uptime_s - Number(execFileSync('cat', ['/proc/uptime'], { encoding: 'utf8' }).split('.')[0]),
+      ),
+    ).toBeLessThan(5);
     expect(h.system.memory.total_bytes).toBeGreaterThan(0);
     expect(h.system.cpu.cores).toBeGreaterThanOrEqual(1);
     expect(h.components).toMatchObject({
       ami: { status: 'degraded', reason: 'no status reported yet' },
       database: { status: 'degraded', reason: 'no status reported yet' },
     });
-    expect(h.asterisk).toEqual({ version: null, ami_version: null, uptime_s: null, last_reload_s: null, dialect: null });
+    expect(h.asterisk).toEqual({
+      version: null,
+      ami_version: null,
+      uptime_s: null,
+      last_reload_s: null,
+      dialect: null,
+    });
   });
 });
 
@@ -120,12 +138,20 @@ describe('HealthCollector republication', () => {
 
     const step = async (files: Parameters<typeof proc.set>[0], advanceMs = 30_000) => {
       clock.advance(advanceMs);
-      await proc.set({ uptime: `${3600 + (clock.t - Date.UTC(2026, 10, 29, 5)) / 1000}.00 1.00\n`, ...files });
+      await proc.set({
+        uptime: `${3600 + (clock.t - Date.UTC(2026, 10, 29, 5)) / 1000}.00 1.00\n`,
+        ...files,
+      });
       await c.runNow();
       return publisher.of('health').length;
     };
     // Time passes, uptime grows, small wobbles: nothing new to say.
-    expect(await step({ loadavg: '0.90 0.50 0.30 1/100 999\n', meminfo: 'MemTotal: 1000000 kB\nMemAvailable: 570000 kB\n' })).toBe(1);
+    expect(
+      await step({
+        loadavg: '0.90 0.50 0.30 1/100 999\n',
+        meminfo: 'MemTotal: 1000000 kB\nMemAvailable: 570000 kB\n',
+      }),
+    ).toBe(1);
     // Memory use 43 % → 46 %: still under 5 points from the published 40 %.
     expect(await step({ meminfo: 'MemTotal: 1000000 kB\nMemAvailable: 560000 kB\n' })).toBe(1);
     // 46 % → 45 %: 5 points above the published 40 %.
@@ -160,18 +186,34 @@ describe('HealthCollector republication', () => {
     expect(publisher.of('health')).toHaveLength(1);
 
     clock.advance(1000);
-    bus.emit('component.status', { component: 'ami', status: 'down', reason: 'connect ECONNREFUSED 127.0.0.1:5038' });
+    bus.emit('component.status', {
+      component: 'ami',
+      status: 'down',
+      reason: 'connect ECONNREFUSED 127.0.0.1:5038',
+    });
     expect(publisher.of('health')).toHaveLength(2); // synchronously, with the last host figures
     const down = health(publisher.of('health')[1]);
-    expect(down.components.ami).toEqual({ status: 'down', reason: 'connect ECONNREFUSED 127.0.0.1:5038', since: '2026-11-29T05:00:01.000Z' });
+    expect(down.components.ami).toEqual({
+      status: 'down',
+      reason: 'connect ECONNREFUSED 127.0.0.1:5038',
+      since: '2026-11-29T05:00:01.000Z',
+    });
     expect(Value.Check(HealthState, down)).toBe(true);
 
-    bus.emit('component.status', { component: 'ami', status: 'down', reason: 'connect ECONNREFUSED 127.0.0.1:5038' });
+    bus.emit('component.status', {
+      component: 'ami',
+      status: 'down',
+      reason: 'connect ECONNREFUSED 127.0.0.1:5038',
+    });
     expect(publisher.of('health')).toHaveLength(2); // repetition: nothing new
 
     clock.advance(1000);
     bus.emit('component.status', { component: 'ami', status: 'down', reason: 'login failed' });
-    expect(health(publisher.of('health')[2]).components.ami).toEqual({ status: 'down', reason: 'login failed', since: '2026-11-29T05:00:01.000Z' });
+    expect(health(publisher.of('health')[2]).components.ami).toEqual({
+      status: 'down',
+      reason: 'login failed',
+      since: '2026-11-29T05:00:01.000Z',
+    });
 
     clock.advance(1000);
     bus.emit('component.status', { component: 'database', status: 'ok' });
@@ -203,14 +245,22 @@ describe('HealthCollector republication', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const c = collector(proc.root, { asteriskInfo: async () => (await gate, null) });
+    const c = collector(proc.root, {
+      asteriskInfo: async () => {
+        await gate;
+        return null;
+      },
+    });
     c.start(ctx);
     bus.emit('component.status', { component: 'database', status: 'down', reason: 'ER_ACCESS_DENIED_ERROR' });
     release();
     await until(() => publisher.of('health').length >= 1, 5000, 'first health');
     await c.runNow();
     const all = publisher.of('health').map(health);
-    expect(all.at(-1)?.components.database).toMatchObject({ status: 'down', reason: 'ER_ACCESS_DENIED_ERROR' });
+    expect(all.at(-1)?.components.database).toMatchObject({
+      status: 'down',
+      reason: 'ER_ACCESS_DENIED_ERROR',
+    });
   });
 
   it('asks asteriskInfo for version/uptime; failures and hangs give nulls; a restart republishes', async () => {
@@ -221,7 +271,13 @@ describe('HealthCollector republication', () => {
     const info = async (): Promise<AsteriskInfo | null> => {
       if (mode === 'throw') throw new Error('AMI not connected');
       if (mode === 'hang') return await new Promise<never>(() => {});
-      return { version: '13.38.3', ami_version: '2.10.6', uptime_s: uptime, last_reload_s: 500, dialect: '13' };
+      return {
+        version: '13.38.3',
+        ami_version: '2.10.6',
+        uptime_s: uptime,
+        last_reload_s: 500,
+        dialect: '13',
+      };
     };
     const c = collector(proc.root, { asteriskInfo: info, asteriskTimeoutMs: 100 });
     c.start(ctx);
@@ -245,7 +301,13 @@ describe('HealthCollector republication', () => {
     mode = 'throw';
     clock.advance(30_000);
     await c.runNow();
-    expect(health(publisher.of('health')[2]).asterisk).toEqual({ version: null, ami_version: null, uptime_s: null, last_reload_s: null, dialect: null });
+    expect(health(publisher.of('health')[2]).asterisk).toEqual({
+      version: null,
+      ami_version: null,
+      uptime_s: null,
+      last_reload_s: null,
+      dialect: null,
+    });
     mode = 'hang';
     clock.advance(30_000);
     const t0 = Date.now();
@@ -259,7 +321,12 @@ describe('HealthCollector republication', () => {
     const proc = await fakeProc();
     const { ctx, publisher, bus } = makeContext(clock);
     let hold: Promise<void> | null = null;
-    const c = collector(proc.root, { asteriskInfo: async () => (hold ? (await hold, null) : null) });
+    const c = collector(proc.root, {
+      asteriskInfo: async () => {
+        if (hold) await hold;
+        return null;
+      },
+    });
     c.start(ctx);
     await c.runNow();
     expect(publisher.of('health')).toHaveLength(1);

@@ -13,7 +13,10 @@ let base: string;
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'pbxlink-syscmd-'));
   await mkdir(join(base, 'monitor', '2026', '11', '29'), { recursive: true });
-  await writeFile(join(base, 'monitor', '2026', '11', '29', 'out-100-200-20261129-050000-1.1.wav'), Buffer.alloc(4096));
+  await writeFile(
+    join(base, 'monitor', '2026', '11', '29', 'out-100-200-20261129-050000-1.1.wav'),
+    Buffer.alloc(4096),
+  );
 });
 afterAll(async () => {
   await rm(base, { recursive: true, force: true });
@@ -64,8 +67,17 @@ describe('system.* commands (fresh data shaped like the snapshots)', () => {
 
   it('system.disks sizes the seed folders and the monitor folder, last', async () => {
     const disks = handlers().find((h) => h.name === 'system.disks')!;
-    const d = (await disks.handle({}, commandContext())) as { folders: { path: string; bytes: number | null }[] };
-    expect(d.folders.map((f) => f.path)).toEqual(['/var/log', '/opt', '/var/spool/asterisk/voicemail', '/var/www/backup', '/etc', monitor()]);
+    const d = (await disks.handle({}, commandContext())) as {
+      folders: { path: string; bytes: number | null }[];
+    };
+    expect(d.folders.map((f) => f.path)).toEqual([
+      '/var/log',
+      '/opt',
+      '/var/spool/asterisk/voicemail',
+      '/var/www/backup',
+      '/etc',
+      monitor(),
+    ]);
     expect(d.folders.at(-1)?.bytes).toBeGreaterThan(4096);
     // Folders this machine lacks (no Asterisk here) are null with the reason, not an error reply.
     for (const f of d.folders) if (f.bytes === null) expect(f).toHaveProperty('error');
@@ -75,12 +87,16 @@ describe('system.* commands (fresh data shaped like the snapshots)', () => {
     const disks = handlers().find((h) => h.name === 'system.disks')!;
     const ac = new AbortController();
     ac.abort();
-    const d = (await disks.handle({}, commandContext(ac.signal))) as { folders: { bytes: number | null; error?: string }[] };
+    const d = (await disks.handle({}, commandContext(ac.signal))) as {
+      folders: { bytes: number | null; error?: string }[];
+    };
     expect(d.folders.filter((f) => f.bytes !== null)).toEqual([]);
   });
 
   it('system.resources with an unreadable /proc is an `unavailable` error reply', async () => {
-    const [resources] = createSystemCommands(createCollectorSources({ monitorDir: monitor(), procRoot: join(base, 'no-proc') }));
+    const [resources] = createSystemCommands(
+      createCollectorSources({ monitorDir: monitor(), procRoot: join(base, 'no-proc') }),
+    );
     await expect(resources!.handle({}, commandContext())).rejects.toMatchObject({ code: 'unavailable' });
   });
 });

@@ -43,7 +43,9 @@ export class DisksCollector extends PolledCollector<DisksData, DisksView> {
     return b.folderBytes.some((n, i) => {
       const prev = a.folderBytes[i];
       if (n === null || prev === null || prev === undefined) return n !== prev;
-      return Math.abs(n - prev) >= Math.max(DISKS_THRESHOLDS.folderMinBytes, prev * DISKS_THRESHOLDS.folderRatio);
+      return (
+        Math.abs(n - prev) >= Math.max(DISKS_THRESHOLDS.folderMinBytes, prev * DISKS_THRESHOLDS.folderRatio)
+      );
     });
   }
 }

@@ -11,7 +11,13 @@ export interface DisksData {
 }
 
 /** The seed's getharddrivers folders; the monitor folder (PBXLINK_MONITOR_DIR) is added by the caller. */
-export const DEFAULT_FOLDERS = ['/var/log', '/opt', '/var/spool/asterisk/voicemail', '/var/www/backup', '/etc'] as const;
+export const DEFAULT_FOLDERS = [
+  '/var/log',
+  '/opt',
+  '/var/spool/asterisk/voicemail',
+  '/var/www/backup',
+  '/etc',
+] as const;
 
 /** Where disk figures come from; all injectable. */
 export interface DiskSources {
@@ -49,7 +55,10 @@ export async function readDisks(src: DiskSources, signal?: AbortSignal): Promise
  * has it (≥ 18.15), with the device name from the mount table; otherwise `df -Pk PATH` (POSIX format,
  * also BusyBox).
  */
-export async function readFilesystem(path: string, src: Pick<DiskSources, 'exec' | 'procRoot' | 'noStatfs'>): Promise<DfRow> {
+export async function readFilesystem(
+  path: string,
+  src: Pick<DiskSources, 'exec' | 'procRoot' | 'noStatfs'>,
+): Promise<DfRow> {
   const statfs = src.noStatfs ? undefined : (fsp as { statfs?: typeof fsp.statfs }).statfs;
   if (statfs) {
     try {
@@ -78,7 +87,10 @@ export async function readFilesystem(path: string, src: Pick<DiskSources, 'exec'
 }
 
 /** The mount table entry (source, mount point) with the longest mount point containing `path`. */
-export async function findMount(path: string, procRoot = '/proc'): Promise<{ source: string; mountpoint: string } | null> {
+export async function findMount(
+  path: string,
+  procRoot = '/proc',
+): Promise<{ source: string; mountpoint: string } | null> {
   let real: string;
   try {
     real = await fsp.realpath(path);
@@ -96,9 +108,12 @@ export async function findMount(path: string, procRoot = '/proc'): Promise<{ sou
     const [source, rawMount] = line.split(' ');
     if (!source || !rawMount) continue;
     // /proc/mounts escapes space, tab, newline and backslash as octal (\040 …).
-    const mountpoint = rawMount.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    const mountpoint = rawMount.replace(/\\([0-7]{3})/g, (_, o: string) =>
+      String.fromCharCode(Number.parseInt(o, 8)),
+    );
     const inside = mountpoint === '/' || real === mountpoint || real.startsWith(`${mountpoint}/`);
-    if (inside && (best === null || mountpoint.length >= best.mountpoint.length)) best = { source, mountpoint };
+    if (inside && (best === null || mountpoint.length >= best.mountpoint.length))
+      best = { source, mountpoint };
   }
   return best;
 }

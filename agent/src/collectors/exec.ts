@@ -20,7 +20,11 @@ export class ExecError extends Error {
 }
 
 /** Runs `file` with `args` (no shell). Resolves with a non-zero `code` too; rejects only with ExecError. */
-export type Exec = (file: string, args: readonly string[], opts?: { timeoutMs?: number; signal?: AbortSignal }) => Promise<ExecResult>;
+export type Exec = (
+  file: string,
+  args: readonly string[],
+  opts?: { timeoutMs?: number; signal?: AbortSignal },
+) => Promise<ExecResult>;
 
 /** Options of the default execFile wrapper. */
 export interface ExecOptions {
@@ -34,7 +38,11 @@ export interface ExecOptions {
 
 /** The production Exec: child_process.execFile with a timeout, an output cap and the C locale. */
 export function createExec(defaults: ExecOptions = {}): Exec {
-  const env = defaults.env ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', LANG: 'C' };
+  const env = defaults.env ?? {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    LC_ALL: 'C',
+    LANG: 'C',
+  };
   return (file, args, opts = {}) =>
     new Promise<ExecResult>((resolve, reject) => {
       execFile(
@@ -53,7 +61,11 @@ export function createExec(defaults: ExecOptions = {}): Exec {
             resolve({ stdout, stderr, code: 0 });
             return;
           }
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
+          const e = err as NodeJS.ErrnoException & {
+            killed?: boolean;
+            signal?: string | null;
+            code?: unknown;
+          };
           if (typeof e.code === 'string') {
             if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
               reject(new ExecError('EMAXBUFFER', `${file}: output larger than the limit`));
@@ -63,7 +75,12 @@ export function createExec(defaults: ExecOptions = {}): Exec {
             return;
           }
           if (e.killed) {
-            reject(new ExecError('ETIMEDOUT', `${file}: no answer within the time limit (killed by ${e.signal ?? 'signal'})`));
+            reject(
+              new ExecError(
+                'ETIMEDOUT',
+                `${file}: no answer within the time limit (killed by ${e.signal ?? 'signal'})`,
+              ),
+            );
             return;
           }
           resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : null });

@@ -47,7 +47,8 @@ export async function readFirewall(src: FirewallSources): Promise<FirewallData> 
     const r = await run(src.exec, save, [], timeoutMs);
     if (r.ok) {
       const chains = parseIptablesSave(r.stdout);
-      if (chains.length > 0 || iptables === null) return { available: true, is_exist: isExist, active: isFirewallActive(chains), chains };
+      if (chains.length > 0 || iptables === null)
+        return { available: true, is_exist: isExist, active: isFirewallActive(chains), chains };
     } else {
       reason = r.reason;
       if (r.denied) return notAvailable(isExist, reason);
@@ -91,13 +92,21 @@ async function run(exec: Exec, file: string, args: string[], timeoutMs: number):
     const r = await exec(file, args, { timeoutMs });
     if (r.code === 0) return { ok: true, stdout: r.stdout };
     const line = (r.stderr.split('\n').find((l) => l.trim() !== '') ?? '').trim();
-    if (DENIED.test(r.stderr)) return { ok: false, denied: true, reason: `not permitted to read the firewall: ${line}` };
+    if (DENIED.test(r.stderr))
+      return { ok: false, denied: true, reason: `not permitted to read the firewall: ${line}` };
     return { ok: false, denied: false, reason: `${file} failed (exit ${r.code ?? 'signal'}): ${line}` };
   } catch (err) {
     const code = err instanceof ExecError ? err.errno : '';
-    if (code === 'ENOENT') return { ok: false, denied: false, reason: `iptables is not installed (${file} missing)` };
-    if (code === 'EACCES' || code === 'EPERM') return { ok: false, denied: true, reason: `not permitted to run ${file} (${code})` };
-    if (code === 'ETIMEDOUT') return { ok: false, denied: false, reason: `${file} did not answer within ${Math.round(timeoutMs / 1000)} s` };
+    if (code === 'ENOENT')
+      return { ok: false, denied: false, reason: `iptables is not installed (${file} missing)` };
+    if (code === 'EACCES' || code === 'EPERM')
+      return { ok: false, denied: true, reason: `not permitted to run ${file} (${code})` };
+    if (code === 'ETIMEDOUT')
+      return {
+        ok: false,
+        denied: false,
+        reason: `${file} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      };
     return { ok: false, denied: false, reason: `${file} could not run: ${(err as Error).message}` };
   }
 }

@@ -91,11 +91,19 @@ export async function walkFolderSize(path: string, opts: WalkOptions = {}): Prom
   }
   return unreadable === 0
     ? { path, bytes }
-    : { path, bytes, error: `${unreadable} entr${unreadable === 1 ? 'y' : 'ies'} unreadable (first: ${firstProblem})` };
+    : {
+        path,
+        bytes,
+        error: `${unreadable} entr${unreadable === 1 ? 'y' : 'ies'} unreadable (first: ${firstProblem})`,
+      };
 }
 
 /** The same figure from `du -sb PATH` run through `exec` (GNU du; BusyBox du lacks -b). */
-export async function duFolderSize(path: string, exec: Exec, opts: { timeoutMs?: number; duBin?: string } = {}): Promise<FolderSizeResult> {
+export async function duFolderSize(
+  path: string,
+  exec: Exec,
+  opts: { timeoutMs?: number; duBin?: string } = {},
+): Promise<FolderSizeResult> {
   try {
     const r = await exec(opts.duBin ?? 'du', ['-sb', '--', path], { timeoutMs: opts.timeoutMs ?? 60_000 });
     const n = /^(\d+)\s/.exec(r.stdout);

@@ -24,7 +24,14 @@ export interface AsteriskInfo {
 
 /** state.health data (protocol HealthState). */
 export interface HealthData {
-  agent: { agent?: string; version: string; boot_id: string; started_at: string; uptime_s: number; rss_mb: number };
+  agent: {
+    agent?: string;
+    version: string;
+    boot_id: string;
+    started_at: string;
+    uptime_s: number;
+    rss_mb: number;
+  };
   components: Record<string, ComponentState>;
   system: SystemResourcesData;
   asterisk: AsteriskInfo;
@@ -67,7 +74,13 @@ interface HealthView {
  */
 export const HEALTH_THRESHOLDS = { memPctPoints: 5, load1: 1, epochS: 30 } as const;
 
-const NO_ASTERISK: AsteriskInfo = { version: null, ami_version: null, uptime_s: null, last_reload_s: null, dialect: null };
+const NO_ASTERISK: AsteriskInfo = {
+  version: null,
+  ami_version: null,
+  uptime_s: null,
+  last_reload_s: null,
+  dialect: null,
+};
 const COMPONENT_NAME = /^[a-z][a-z0-9_.-]{0,31}$/;
 const MAX_COMPONENTS = 16;
 
@@ -83,7 +96,8 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
   protected override onStart(ctx: ModuleContext): void {
     const since = new Date(this.opts.startedAt).toISOString();
     for (const c of this.opts.components ?? ['ami', 'database']) {
-      if (!this.components.has(c)) this.components.set(c, { status: 'degraded', reason: 'no status reported yet', since });
+      if (!this.components.has(c))
+        this.components.set(c, { status: 'degraded', reason: 'no status reported yet', since });
     }
     ctx.bus.on(this.name, 'component.status', (e) => this.onComponent(e));
   }
@@ -94,7 +108,10 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
   }
 
   async collect(): Promise<HealthData> {
-    const [system, asterisk] = await Promise.all([readSystemResources(this.opts.system), this.readAsterisk()]);
+    const [system, asterisk] = await Promise.all([
+      readSystemResources(this.opts.system),
+      this.readAsterisk(),
+    ]);
     return this.assemble(system, asterisk);
   }
 
@@ -115,7 +132,10 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
     const nowS = now / 1000;
     return {
       key,
-      memPct: d.system.memory.total_bytes > 0 ? (d.system.memory.used_bytes * 100) / d.system.memory.total_bytes : 0,
+      memPct:
+        d.system.memory.total_bytes > 0
+          ? (d.system.memory.used_bytes * 100) / d.system.memory.total_bytes
+          : 0,
       load1: d.system.load_average[0],
       hostBootS: nowS - d.system.uptime_s,
       astBootS: a.uptime_s === null ? null : nowS - a.uptime_s,
@@ -125,7 +145,8 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
 
   protected changed(a: HealthView, b: HealthView): boolean {
     const t = HEALTH_THRESHOLDS;
-    const epochMoved = (x: number | null, y: number | null) => (x === null || y === null ? x !== y : Math.abs(x - y) > t.epochS);
+    const epochMoved = (x: number | null, y: number | null) =>
+      x === null || y === null ? x !== y : Math.abs(x - y) > t.epochS;
     return (
       a.key !== b.key ||
       Math.abs(a.memPct - b.memPct) >= t.memPctPoints ||
@@ -144,7 +165,10 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
     const reason = e.status === 'ok' ? undefined : e.reason?.slice(0, 500);
     if (prev && prev.status === e.status && prev.reason === reason) return;
     const since = prev && prev.status === e.status ? prev.since : new Date(ctx.clock.now()).toISOString();
-    this.components.set(e.component, reason === undefined ? { status: e.status, since } : { status: e.status, reason, since });
+    this.components.set(
+      e.component,
+      reason === undefined ? { status: e.status, since } : { status: e.status, reason, since },
+    );
     this.log?.info({ component: e.component, status: e.status, reason }, 'component status changed');
     // Degraded, not dead (issue 4 part 7): consumers learn at once, with the last host figures.
     if (this.latest) this.publishNow(this.assemble(this.latest.system, this.latest.asterisk));

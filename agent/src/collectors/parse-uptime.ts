@@ -10,11 +10,14 @@ export interface UptimeInfo {
   load_average: [number, number, number] | null;
 }
 
-const DAYS = /^(\d+)\s+days?$/i;
-const HOURS = /^(\d+)\s+(?:hours?|hrs?)$/i;
-const MINS = /^(\d+)\s+(?:min|mins|minutes?)$/i;
-const SECS = /^(\d+)\s+(?:secs?|seconds?)$/i;
-const HHMM = /^(\d+):(\d{2})$/;
+/** Duration segments of the "up …" part and their seconds. */
+const DURATIONS: readonly [RegExp, (m: RegExpExecArray) => number][] = [
+  [/^(\d+)\s+days?$/i, (m) => Number(m[1]) * 86_400],
+  [/^(\d+):(\d{2})$/, (m) => Number(m[1]) * 3600 + Number(m[2]) * 60],
+  [/^(\d+)\s+(?:hours?|hrs?)$/i, (m) => Number(m[1]) * 3600],
+  [/^(\d+)\s+(?:min|mins|minutes?)$/i, (m) => Number(m[1]) * 60],
+  [/^(\d+)\s+(?:secs?|seconds?)$/i, (m) => Number(m[1])],
+];
 const USERS = /^(\d+)\s+users?$/i;
 
 /**
@@ -37,21 +40,27 @@ export function parseUptime(text: string): UptimeInfo | null {
   let users: number | null = null;
   for (const raw of head.split(',')) {
     const seg = raw.trim();
-    if (seg === '') continue;
-    let m: RegExpExecArray | null;
-    if ((m = DAYS.exec(seg))) seconds += Number(m[1]) * 86_400;
-    else if ((m = HHMM.exec(seg))) seconds += Number(m[1]) * 3600 + Number(m[2]) * 60;
-    else if ((m = HOURS.exec(seg))) seconds += Number(m[1]) * 3600;
-    else if ((m = MINS.exec(seg))) seconds += Number(m[1]) * 60;
-    else if ((m = SECS.exec(seg))) seconds += Number(m[1]);
-    else if ((m = USERS.exec(seg))) {
-      users = Number(m[1]);
+    const u = USERS.exec(seg);
+    if (u) {
+      users = Number(u[1]);
       continue;
-    } else continue;
-    sawDuration = true;
+    }
+    for (const [re, secs] of DURATIONS) {
+      const m = re.exec(seg);
+      if (m) {
+        seconds += secs(m);
+        sawDuration = true;
+        break;
+      }
+    }
   }
   if (!sawDuration) return null;
-  return { uptime: line.slice(0, 200), uptime_s: seconds, users, load_average: loadAt < 0 ? null : parseLoad(line.slice(loadAt)) };
+  return {
+    uptime: line.slice(0, 200),
+    uptime_s: seconds,
+    users,
+    load_average: loadAt < 0 ? null : parseLoad(line.slice(loadAt)),
+  };
 }
 
 /** "load average: 0.00, 0.01, 0.05" or "load averages: 1.00 1.20 1.30" → three numbers, null if malformed. */

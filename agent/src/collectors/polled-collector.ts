@@ -1,6 +1,6 @@
-import type { Job } from '../core/scheduler';
 import type { Logger } from '../core/log';
 import type { Module, ModuleContext, StateName } from '../core/module';
+import type { Job } from '../core/scheduler';
 import { ChangeGate } from './change-gate';
 
 /** Schedule and republication options common to the polled collectors. */
@@ -37,7 +37,10 @@ export abstract class PolledCollector<T, V> implements Module {
     private readonly defaultCron: string,
     private readonly poll: PollOptions,
   ) {
-    this.gate = new ChangeGate<V>({ keepAliveMs: poll.keepAliveMs ?? DEFAULT_KEEPALIVE_MS, changed: (a, b) => this.changed(a, b) });
+    this.gate = new ChangeGate<V>({
+      keepAliveMs: poll.keepAliveMs ?? DEFAULT_KEEPALIVE_MS,
+      changed: (a, b) => this.changed(a, b),
+    });
   }
 
   /** Fresh data, without publishing (also what the system.* commands return). */
@@ -53,7 +56,11 @@ export abstract class PolledCollector<T, V> implements Module {
     if (this.ctx) return;
     this.ctx = ctx;
     this.log = ctx.log.child({ module: this.name });
-    this.job = { name: `collector.${this.name}`, cron: this.poll.cron ?? this.defaultCron, run: () => this.tracked() };
+    this.job = {
+      name: `collector.${this.name}`,
+      cron: this.poll.cron ?? this.defaultCron,
+      run: () => this.tracked(),
+    };
     ctx.scheduler.add(this.job);
     ctx.bus.on(this.name, 'refresh.request', () => this.refresh());
     this.onStart(ctx);
@@ -116,6 +123,7 @@ export abstract class PolledCollector<T, V> implements Module {
     const force = this.forceNext;
     this.forceNext = false;
     // The poll's start time is the publication time, so a poll on the keep-alive period is not off by its duration.
-    if (this.gate.offer(this.view(data, startedAt), startedAt, force)) ctx.publisher.publishState(this.state, data);
+    if (this.gate.offer(this.view(data, startedAt), startedAt, force))
+      ctx.publisher.publishState(this.state, data);
   }
 }

@@ -50,7 +50,10 @@ export function parseMeminfo(text: string): MemoryInfo {
   if (total === undefined) throw new Error('meminfo without MemTotal');
   const available =
     kb.get('MemAvailable') ??
-    (kb.get('MemFree') ?? 0) + (kb.get('Buffers') ?? 0) + (kb.get('Cached') ?? 0) + (kb.get('SReclaimable') ?? 0);
+    (kb.get('MemFree') ?? 0) +
+      (kb.get('Buffers') ?? 0) +
+      (kb.get('Cached') ?? 0) +
+      (kb.get('SReclaimable') ?? 0);
   const free = Math.min(total, available) * 1024;
   return { total_bytes: total * 1024, used_bytes: total * 1024 - free, free_bytes: free };
 }
@@ -68,7 +71,8 @@ export function parseProcStat(text: string): CpuTimes {
     if (line.startsWith('cpu ')) times = line.trim().split(/\s+/).slice(1, 9).map(Number);
     else if (/^cpu\d+\s/.test(line)) cores++;
   }
-  if (!times || times.length < 4 || !times.every(Number.isFinite)) throw new Error('/proc/stat without a cpu line');
+  if (!times || times.length < 4 || !times.every(Number.isFinite))
+    throw new Error('/proc/stat without a cpu line');
   const idle = (times[3] ?? 0) + (times[4] ?? 0);
   return { idle, total: times.reduce((a, b) => a + b, 0), cores: cores || cpus().length || 1 };
 }

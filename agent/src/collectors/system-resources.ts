@@ -1,7 +1,7 @@
-import { type CpuSampler, readLoadavg, readMeminfo, readProcUptime } from './proc';
 import type { Exec } from './exec';
 import { parseUptime, type UptimeInfo } from './parse-uptime';
 import type { MemoryInfo } from './proc';
+import { type CpuSampler, readLoadavg, readMeminfo, readProcUptime } from './proc';
 
 /** The host block of state.health and the `system.resources` result (protocol SystemResources). */
 export interface SystemResourcesData {
@@ -41,7 +41,8 @@ export async function readSystemResources(src: SystemSources): Promise<SystemRes
   ]);
   const uptimeS = procUptime ?? line?.uptime_s;
   const loadAvg = load ?? line?.load_average;
-  if (uptimeS === undefined || loadAvg == null) throw new Error('neither /proc nor `uptime` gave the uptime and load');
+  if (uptimeS === undefined || loadAvg == null)
+    throw new Error('neither /proc nor `uptime` gave the uptime and load');
   const users = line?.users ?? 0;
   return {
     uptime: line?.uptime ?? formatUptimeLine(uptimeS, users, loadAvg),
@@ -63,7 +64,11 @@ async function runUptime(src: SystemSources): Promise<UptimeInfo | null> {
 }
 
 /** An `uptime`-style line ("up 12 days,  3:42,  0 users,  load average: 0.41, 0.22, 0.10") for hosts without `uptime`. */
-export function formatUptimeLine(uptimeS: number, users: number, load: readonly [number, number, number]): string {
+export function formatUptimeLine(
+  uptimeS: number,
+  users: number,
+  load: readonly [number, number, number],
+): string {
   const days = Math.floor(uptimeS / 86_400);
   const hours = Math.floor((uptimeS % 86_400) / 3600);
   const mins = Math.floor((uptimeS % 3600) / 60);

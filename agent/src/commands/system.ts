@@ -1,16 +1,20 @@
 import { NoArgs } from '../../../protocol/src/schemas/common';
-import { PbxlinkError } from '../core/errors';
 import { type DisksData, readDisks } from '../collectors/disks';
 import { type FirewallData, readFirewall } from '../collectors/firewall';
 import type { CollectorSources } from '../collectors/sources';
 import { readSystemResources, type SystemResourcesData } from '../collectors/system-resources';
+import { PbxlinkError } from '../core/errors';
 import type { CommandHandler } from './types';
 
 /** Wraps a host read failure as a coded error reply (the host, not the caller, is at fault). */
 function unavailable(what: string, err: unknown): PbxlinkError {
-  return new PbxlinkError('unavailable', `could not read ${what}: ${err instanceof Error ? err.message : String(err)}`, {
-    cause: err,
-  });
+  return new PbxlinkError(
+    'unavailable',
+    `could not read ${what}: ${err instanceof Error ? err.message : String(err)}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**

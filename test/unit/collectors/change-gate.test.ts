@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ChangeGate } from '../../../agent/src/collectors/change-gate';
 
 describe('ChangeGate', () => {
-  const gate = () => new ChangeGate<number>({ keepAliveMs: 60_000, slackMs: 1000, changed: (a, b) => Math.abs(a - b) >= 10 });
+  const gate = () =>
+    new ChangeGate<number>({ keepAliveMs: 60_000, slackMs: 1000, changed: (a, b) => Math.abs(a - b) >= 10 });
 
   it('publishes the first snapshot, then only changes, keep-alives and forced ones', () => {
     const g = gate();

@@ -43,7 +43,14 @@ export function makeContext(clock: Clock = new TestClock()) {
   const bus = new Bus<AgentEvents>();
   const scheduler = new Scheduler(log);
   // The collectors never touch AMI; the health collector gets Asterisk facts through its asteriskInfo option.
-  const ctx: ModuleContext = { log, clock, scheduler, bus, publisher, ami: undefined as unknown as AmiClient };
+  const ctx: ModuleContext = {
+    log,
+    clock,
+    scheduler,
+    bus,
+    publisher,
+    ami: undefined as unknown as AmiClient,
+  };
   return { ctx, publisher, bus, scheduler, clock };
 }
 

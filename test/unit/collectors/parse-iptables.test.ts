@@ -46,7 +46,9 @@ describe('iptables parsers', () => {
       { table: 'filter', name: 'OUTPUT', policy: 'ACCEPT', rules: 0 },
       { table: 'filter', name: 'fail2ban-SSH', policy: null, rules: 1 },
     ]);
-    expect(parseIptablesRules(fixture('S-empty.txt'), 'nat').every((c) => c.table === 'nat' && c.rules === 0)).toBe(true);
+    expect(
+      parseIptablesRules(fixture('S-empty.txt'), 'nat').every((c) => c.table === 'nat' && c.rules === 0),
+    ).toBe(true);
   });
 
   it('iptables -L -n', () => {
@@ -76,7 +78,10 @@ describe('iptables parsers', () => {
     expect(chains.every((c) => c.rules === 1)).toBe(true);
   });
 
-  it.each(['', 'garbage\n-A\n:\n*\nCOMMIT', '-A INPUT -j ACCEPT\n'])('ignores what is not a rule set: %j', (text) => {
-    expect(parseIptablesSave(text)).toEqual([]);
-  });
+  it.each(['', 'garbage\n-A\n:\n*\nCOMMIT', '-A INPUT -j ACCEPT\n'])(
+    'ignores what is not a rule set: %j',
+    (text) => {
+      expect(parseIptablesSave(text)).toEqual([]);
+    },
+  );
 });

@@ -18,12 +18,16 @@ const STAT = (user: number, idle: number) =>
 
 describe('/proc parsers', () => {
   it('meminfo with MemAvailable (kernel ≥ 3.14)', () => {
-    const m = parseMeminfo('MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    600 kB\nBuffers:  10 kB\n');
+    const m = parseMeminfo(
+      'MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    600 kB\nBuffers:  10 kB\n',
+    );
     expect(m).toEqual({ total_bytes: 1000 * 1024, used_bytes: 400 * 1024, free_bytes: 600 * 1024 });
   });
 
   it('meminfo without MemAvailable (CentOS 6 kernel 2.6.32): free + buffers + cached + sreclaimable', () => {
-    const m = parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 200 kB\nSReclaimable: 50 kB\nActive(anon): 5 kB\n');
+    const m = parseMeminfo(
+      'MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 200 kB\nSReclaimable: 50 kB\nActive(anon): 5 kB\n',
+    );
     expect(m).toEqual({ total_bytes: 1000 * 1024, used_bytes: 600 * 1024, free_bytes: 400 * 1024 });
   });
 
@@ -63,7 +67,11 @@ describe('/proc readers on a fake proc root and on the real /proc', () => {
   it('reads the fake root', async () => {
     expect(await readProcUptime(root)).toBe(93784);
     expect(await readLoadavg(root)).toEqual([0.41, 0.22, 0.1]);
-    expect(await readMeminfo(root)).toEqual({ total_bytes: 2 * 1024 * 1024, used_bytes: 1024 * 1024, free_bytes: 1024 * 1024 });
+    expect(await readMeminfo(root)).toEqual({
+      total_bytes: 2 * 1024 * 1024,
+      used_bytes: 1024 * 1024,
+      free_bytes: 1024 * 1024,
+    });
   });
 
   it('CpuSampler: first call samples twice a gap apart, later calls measure since the previous one', async () => {
@@ -87,7 +95,7 @@ describe('/proc readers on a fake proc root and on the real /proc', () => {
     expect(sleeps).toEqual([123]);
   });
 
-  it('reads this machine\'s /proc', async () => {
+  it("reads this machine's /proc", async () => {
     expect(await readProcUptime()).toBeGreaterThan(0);
     const load = await readLoadavg();
     expect(load).toHaveLength(3);
