@@ -6,8 +6,8 @@ import { type VerifiedCommand, verifyCommand } from '../../protocol/src/signing'
 /** Path of the pbxctl entry, run with tsx so the tests need no prior build. */
 export const PBXCTL = 'protocol/src/cli/main.ts';
 
-/** What the fake agent answers: a list of reply bodies built from the verified command. */
-export type Answer = (cmd: VerifiedCommand) => Reply[];
+/** What the fake agent answers: reply bodies built from the verified command (a string is published as-is). */
+export type Answer = (cmd: VerifiedCommand) => (Reply | string)[];
 
 /** Canned answers. */
 export const answers = {
@@ -69,9 +69,9 @@ export async function startFakeAgent(
     if (!topic) return;
     void (async () => {
       for (const r of answer(cmd)) {
-        await client.publishAsync(topic, JSON.stringify(r), {
+        await client.publishAsync(topic, typeof r === 'string' ? r : JSON.stringify(r), {
           qos: 1,
-          properties: p.correlationData ? { correlationData: p.correlationData } : {},
+          ...(p.correlationData ? { properties: { correlationData: p.correlationData } } : {}),
         });
       }
     })();
