@@ -31,7 +31,7 @@ export interface LinkOptions extends Omit<SessionOptions, 'clock' | 'log'> {
 /** Counters for state/health and the overload benchmark. */
 export interface LinkStats {
   connected: boolean;
-  /** Events shed from the in-memory queue under overload (never given a seq). */
+  /** Events shed from the in-memory queue under overload since start (never given a seq; reported as `link.shed`). */
   shed: number;
   /** Events dropped from the disk outbox at its bound, not yet reported. */
   dropped: number;
@@ -69,6 +69,8 @@ export class Link {
   private diskSending = 0;
   private oversize = 0;
   private stopped = false;
+  private unreportedShed = 0;
+  private shedSince: string | null = null;
   private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
   private commandHandler: ((m: IncomingMessage) => void | Promise<void>) | undefined;
   private readonly window: number;
@@ -147,7 +149,7 @@ export class Link {
     }
     if (!this.draining && session.connected) {
       const shed = this.queue.push(rec);
-      if (shed > 0 && this.queue.shed === shed) this.opts.log.warn({ shed }, 'send queue full; shedding oldest events');
+      if (shed > 0) this.noteShed(shed);
       this.pump();
     } else if (rec.kind === 'event') {
       this.disk.append(rec.topic, renderEnvelope(this.opts.topics.agent, rec, this.seq.next()));
@@ -275,10 +277,39 @@ export class Link {
     });
   }
 
+  /** Start of an overload episode is logged once; the count is published when it ends (`link.shed`). */
+  private noteShed(n: number): void {
+    if (this.unreportedShed === 0) {
+      this.shedSince = new Date(this.opts.clock.now()).toISOString();
+      this.opts.log.warn({ queued: this.queue.length }, 'send queue full; shedding oldest events');
+    }
+    this.unreportedShed += n;
+  }
+
+  /**
+   * Once the queue has emptied after an overload, publishes event `link.shed` `{shed, since}`: how many
+   * events were shed (they never got a seq, so no gap shows for them) since when.
+   */
+  private reportShed(): void {
+    const shed = this.unreportedShed;
+    this.unreportedShed = 0;
+    this.opts.log.warn({ shed, since: this.shedSince }, 'overload over; events were shed');
+    this.queue.push({
+      kind: 'event',
+      topic: this.opts.topics.event('link.shed'),
+      type: 'link.shed',
+      ts: new Date(this.opts.clock.now()).toISOString(),
+      bootId: this.opts.bootId,
+      data: JSON.stringify({ shed, since: this.shedSince }),
+    });
+    this.shedSince = null;
+  }
+
   /** Sends queued records while the window has room; each gets its seq now. */
   private pump(): void {
     const session = this.session!;
     while (!this.draining && session.connected && this.inFlight.size < this.window) {
+      if (this.queue.length === 0 && this.unreportedShed > 0) this.reportShed();
       const rec = this.queue.shift();
       if (!rec) return;
       const seq = this.seq!.next();
