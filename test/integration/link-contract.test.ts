@@ -4,27 +4,50 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../../agent/src/link/session';
 import { parseEnvelope } from '../../protocol/src/envelope';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
+import { freePort } from '../helpers/ports';
+import { generateTestPki, type TestPki } from '../helpers/tls';
 import { makeLink, startConsumer, tempDir, testAgentId, until } from '../unit/link/harness';
 
 let broker: MosquittoBroker;
+let wssUrl: string;
+let wssPki: TestPki;
+let wssDir: ReturnType<typeof tempDir>;
 beforeAll(async () => {
-  broker = await startMosquitto({ websockets: true, tls: true });
+  // The harness has no wss:// listener; add one with its own PKI through extra config lines.
+  wssDir = tempDir('pbxlink-wss-');
+  wssPki = await generateTestPki(wssDir.dir);
+  const wssPort = await freePort();
+  wssUrl = `wss://127.0.0.1:${wssPort}`;
+  broker = await startMosquitto({
+    websockets: true,
+    tls: true,
+    extraConfig: [
+      `listener ${wssPort} 127.0.0.1`,
+      'protocol websockets',
+      `cafile ${wssPki.caFile}`,
+      `certfile ${wssPki.serverCertFile}`,
+      `keyfile ${wssPki.serverKeyFile}`,
+    ],
+  });
 });
 afterAll(async () => {
   await broker?.close();
+  wssDir?.cleanup();
 });
 
 interface Variant {
   name: string;
   url: () => string;
   protocolVersion: 4 | 5;
-  tls?: boolean;
+  tls?: () => string;
 }
 const variants: Variant[] = [
   { name: 'mqtt:// MQTT 5', url: () => broker.url, protocolVersion: 5 },
   { name: 'mqtt:// MQTT 3.1.1', url: () => broker.url, protocolVersion: 4 },
   { name: 'ws:// MQTT 5', url: () => broker.wsUrl!, protocolVersion: 5 },
-  { name: 'mqtts:// MQTT 5, pinned CA', url: () => broker.tlsUrl!, protocolVersion: 5, tls: true },
+  { name: 'mqtts:// MQTT 5, pinned CA', url: () => broker.tlsUrl!, protocolVersion: 5, tls: () => broker.caFile! },
+  { name: 'wss:// MQTT 5, pinned CA', url: () => wssUrl, protocolVersion: 5, tls: () => wssPki.caFile },
+  { name: 'mqtts:// MQTT 3.1.1, pinned CA', url: () => broker.tlsUrl!, protocolVersion: 4, tls: () => broker.caFile! },
 ];
 
 describe.each(variants)('link over $name', (v) => {
@@ -37,7 +60,7 @@ describe.each(variants)('link over $name', (v) => {
       stateDir: state.dir,
       agent,
       protocolVersion: v.protocolVersion,
-      ...(v.tls ? { ca: readFileSync(broker.caFile!) } : {}),
+      ...(v.tls ? { ca: readFileSync(v.tls()) } : {}),
     });
     const base = `pbxlink/v1/${agent}`;
     const cleanup = async () => {
