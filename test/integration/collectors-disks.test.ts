@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDisks, readFilesystem } from '../../agent/src/collectors/disks';
+import { readDisks, readFilesystem, sizeFolder } from '../../agent/src/collectors/disks';
 import { DisksCollector } from '../../agent/src/collectors/disks-collector';
 import { createExec } from '../../agent/src/collectors/exec';
 import { duFolderSize, walkFolderSize } from '../../agent/src/collectors/folder-size';
@@ -140,6 +140,61 @@ describe('root filesystem', () => {
     const viaDu = await readDisks({ exec, folders, folderMethod: 'du' });
     expect(Value.Check(DisksState, viaDu)).toBe(true);
     expect(viaDu.folders[0]?.bytes).toBe(expected);
+    const viaWalk = await readDisks({ exec, folders, folderMethod: 'walk' });
+    expect(viaWalk.folders.map((f) => f.bytes)).toEqual(viaDu.folders.map((f) => f.bytes));
+  });
+});
+
+describe('folder size method: du first, the walk when du cannot give a figure', () => {
+  const script = async (name: string, body: string) => {
+    const dir = join(base, `bin-${name}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'du'), `#!/bin/sh\n${body}\n`);
+    await chmod(join(dir, 'du'), 0o755);
+    return join(dir, 'du');
+  };
+
+  it('du follows a symlink given as the folder (-D), like the walk', async () => {
+    const alias = join(base, 'alias-du');
+    await symlink(tree, alias);
+    expect(await sizeFolder(alias, { exec, folderMethod: 'du' })).toEqual({ path: alias, bytes: expected });
+  });
+
+  it('no du on the box: auto falls back to the walk; du-only says why', async () => {
+    const duBin = join(base, 'no-such-du');
+    expect(await sizeFolder(tree, { exec, duBin })).toEqual({ path: tree, bytes: expected });
+    const only = await sizeFolder(tree, { exec, duBin, folderMethod: 'du' });
+    expect(only.bytes).toBeNull();
+    expect(only.error).toMatch(/ENOENT/);
+  });
+
+  it('BusyBox du (no -b) falls back to the walk', async () => {
+    // BusyBox 1.35 `du -b`: usage on stderr, exit 1.
+    const duBin = await script(
+      'busybox',
+      `echo "du: invalid option -- 'b'" >&2; echo "BusyBox v1.35.0 multi-call binary." >&2; exit 1`,
+    );
+    expect(await sizeFolder(tree, { exec, duBin })).toEqual({ path: tree, bytes: expected });
+  });
+
+  it('a du over its time budget is reported, without a second long attempt by the walk', async () => {
+    const duBin = await script('slow', 'exec sleep 10');
+    const t0 = Date.now();
+    const r = await sizeFolder(tree, { exec, duBin, folderBudgetMs: 200 });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(r).toEqual({ path: tree, bytes: null, error: 'not finished within 0 s' });
+  });
+
+  it('du exit 1 with a figure (an unreadable entry) keeps the figure and the message', async () => {
+    const duBin = await script(
+      'partial',
+      `echo "du: cannot read directory '/x/y': Permission denied" >&2; printf '12345\\t%s\\n' "$4"; exit 1`,
+    );
+    expect(await sizeFolder(tree, { exec, duBin })).toEqual({
+      path: tree,
+      bytes: 12345,
+      error: "du: cannot read directory '/x/y': Permission denied",
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Exec } from './exec';
-import { duFolderSize, type FolderSizeResult, walkFolderSize } from './folder-size';
+import { duFolderSize, type FolderSizeResult, gaveUp, walkFolderSize } from './folder-size';
 import { type DfRow, parseDf } from './parse-df';
 
 /** state.disks data and the `system.disks` result (protocol DisksState). */
@@ -28,8 +28,10 @@ export interface DiskSources {
   folders?: readonly string[];
   /** Default /proc (for the mount table). */
   procRoot?: string;
-  /** `walk` (default: async lstat walk in-process) or `du` (`du -sb` child process). */
-  folderMethod?: 'walk' | 'du';
+  /** `auto` (default): `du`, and the walk when du cannot give a figure (absent, BusyBox); or only `du`, or only `walk`. */
+  folderMethod?: 'auto' | 'walk' | 'du';
+  /** The du program (default `du` on PATH). */
+  duBin?: string;
   /** Per-folder time budget in ms (default 60 s). */
   folderBudgetMs?: number;
   /** Test hook: pretend fs.statfs does not exist (Node < 18.15) to exercise the df fallback. */
@@ -41,13 +43,23 @@ export async function readDisks(src: DiskSources, signal?: AbortSignal): Promise
   const root = await readFilesystem(src.rootPath ?? '/', src);
   const folders: FolderSizeResult[] = [];
   for (const path of src.folders ?? DEFAULT_FOLDERS) {
-    folders.push(
-      src.folderMethod === 'du'
-        ? await duFolderSize(path, src.exec, { timeoutMs: src.folderBudgetMs })
-        : await walkFolderSize(path, { budgetMs: src.folderBudgetMs, signal }),
-    );
+    folders.push(await sizeFolder(path, src, signal));
   }
   return { root, folders };
+}
+
+/** One folder's size by the configured method (see DiskSources.folderMethod). */
+export async function sizeFolder(
+  path: string,
+  src: DiskSources,
+  signal?: AbortSignal,
+): Promise<FolderSizeResult> {
+  const method = src.folderMethod ?? 'auto';
+  const walk = () => walkFolderSize(path, { budgetMs: src.folderBudgetMs, signal });
+  if (method === 'walk') return walk();
+  const du = await duFolderSize(path, src.exec, { timeoutMs: src.folderBudgetMs, signal, duBin: src.duBin });
+  if (method === 'du' || du.bytes !== null || gaveUp(du)) return du;
+  return walk();
 }
 
 /**

@@ -19,7 +19,7 @@ export function createCollectorSources(opts: {
   exec?: Exec;
   procRoot?: string;
   folders?: readonly string[];
-  folderMethod?: 'walk' | 'du';
+  folderMethod?: 'auto' | 'walk' | 'du';
   binDirs?: readonly string[];
 }): CollectorSources {
   const exec = opts.exec ?? createExec();
@@ -30,7 +30,7 @@ export function createCollectorSources(opts: {
       exec,
       procRoot,
       folders: opts.folders ?? [...DEFAULT_FOLDERS, opts.monitorDir],
-      folderMethod: opts.folderMethod ?? 'walk',
+      folderMethod: opts.folderMethod ?? 'auto',
     },
     firewall: opts.binDirs ? { exec, binDirs: opts.binDirs } : { exec },
   };
