@@ -1,5 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
-import { type ErrorCode, PbxlinkError, isPbxlinkError } from './errors';
+import { type ErrorCode, isPbxlinkError, PbxlinkError } from './errors';
 import { EnvelopeSchema, ReplySchema } from './schemas/envelope';
 
 /** Default largest MQTT payload the agent sends (DESIGN.md "Size": 96 KB unless the broker says less). */
@@ -66,8 +66,21 @@ export function makeEnvelope<T>(fields: {
   data: T;
   ts?: Date | string;
 }): Envelope<T> {
-  const ts = fields.ts === undefined ? new Date().toISOString() : typeof fields.ts === 'string' ? fields.ts : fields.ts.toISOString();
-  return { v: 1, agent: fields.agent, boot_id: fields.boot_id, seq: fields.seq, ts, type: fields.type, data: fields.data };
+  const ts =
+    fields.ts === undefined
+      ? new Date().toISOString()
+      : typeof fields.ts === 'string'
+        ? fields.ts
+        : fields.ts.toISOString();
+  return {
+    v: 1,
+    agent: fields.agent,
+    boot_id: fields.boot_id,
+    seq: fields.seq,
+    ts,
+    type: fields.type,
+    data: fields.data,
+  };
 }
 
 /** `{"v":1,"id","ok":true,"data"}`. */
@@ -87,7 +100,12 @@ export function doneReply<T>(id: string, data: T): ReplyDone<T> {
 
 /** `{"v":1,"id","ok":false,"error":{code,message,details?}}`. */
 export function errorReply(id: string, code: ErrorCode, message: string, details?: unknown): ReplyError {
-  return { v: 1, id, ok: false, error: details === undefined ? { code, message } : { code, message, details } };
+  return {
+    v: 1,
+    id,
+    ok: false,
+    error: details === undefined ? { code, message } : { code, message, details },
+  };
 }
 
 /** Error reply for a thrown value: PbxlinkError keeps its code, message and details; anything else is `internal` (its text is not leaked). */
@@ -130,10 +148,10 @@ export class PartPacker<T> {
   private bytes: number;
   private readonly base: number;
 
-  constructor(
-    private readonly wrap: (items: T[]) => unknown,
-    private readonly maxBytes: number = MAX_MESSAGE_BYTES,
-  ) {
+  private readonly maxBytes: number;
+
+  constructor(wrap: (items: T[]) => unknown, maxBytes: number = MAX_MESSAGE_BYTES) {
+    this.maxBytes = maxBytes;
     this.base = jsonByteLength(wrap([]));
     this.bytes = this.base;
   }
@@ -142,7 +160,10 @@ export class PartPacker<T> {
   add(item: T): T[] | null {
     const size = jsonByteLength(item);
     if (this.base + size > this.maxBytes) {
-      throw new PbxlinkError('internal', `one item of ${size} bytes exceeds the ${this.maxBytes}-byte message limit`);
+      throw new PbxlinkError(
+        'internal',
+        `one item of ${size} bytes exceeds the ${this.maxBytes}-byte message limit`,
+      );
     }
     const extra = size + (this.batch.length > 0 ? 1 : 0);
     if (this.bytes + extra <= this.maxBytes) {
@@ -166,7 +187,11 @@ export class PartPacker<T> {
 }
 
 /** Splits `items` into batches so that `wrap(batch)` serializes within `maxBytes` each (see PartPacker). */
-export function splitIntoParts<T>(items: Iterable<T>, wrap: (items: T[]) => unknown, maxBytes: number = MAX_MESSAGE_BYTES): T[][] {
+export function splitIntoParts<T>(
+  items: Iterable<T>,
+  wrap: (items: T[]) => unknown,
+  maxBytes: number = MAX_MESSAGE_BYTES,
+): T[][] {
   const packer = new PartPacker(wrap, maxBytes);
   const out: T[][] = [];
   for (const item of items) {

@@ -1,4 +1,10 @@
-import { type JsonWebKey, type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { PbxlinkError } from './errors';
 import { SCOPES } from './schemas/common';
 
@@ -37,14 +43,21 @@ function asEd25519Jwk(input: unknown): JsonWebKey {
     }
   }
   const j = jwk as Record<string, unknown> | null;
-  if (typeof j !== 'object' || j === null || j.kty !== 'OKP' || j.crv !== 'Ed25519' || typeof j.x !== 'string') {
+  if (
+    typeof j !== 'object' ||
+    j === null ||
+    j.kty !== 'OKP' ||
+    j.crv !== 'Ed25519' ||
+    typeof j.x !== 'string'
+  ) {
     throw bad('JWK is not an Ed25519 key (need kty "OKP", crv "Ed25519", x)');
   }
   return j as JsonWebKey;
 }
 
 function ensureEd25519(key: KeyObject): KeyObject {
-  if (key.asymmetricKeyType !== 'ed25519') throw bad(`key is ${key.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw bad(`key is ${key.asymmetricKeyType ?? 'not asymmetric'}, not Ed25519`);
   return key;
 }
 
@@ -55,7 +68,8 @@ export function loadPublicKey(pemOrJwk: unknown): KeyObject {
     return ensureEd25519(k.type === 'private' ? createPublicKey(k) : k);
   }
   try {
-    if (typeof pemOrJwk === 'string' && pemOrJwk.trimStart().startsWith('-----BEGIN')) return ensureEd25519(createPublicKey(pemOrJwk));
+    if (typeof pemOrJwk === 'string' && pemOrJwk.trimStart().startsWith('-----BEGIN'))
+      return ensureEd25519(createPublicKey(pemOrJwk));
     const jwk = asEd25519Jwk(pemOrJwk);
     const { d: _d, ...pub } = jwk;
     return ensureEd25519(createPublicKey({ key: pub, format: 'jwk' }));
@@ -73,7 +87,8 @@ export function loadPrivateKey(pemOrJwk: unknown): KeyObject {
     return ensureEd25519(k);
   }
   try {
-    if (typeof pemOrJwk === 'string' && pemOrJwk.trimStart().startsWith('-----BEGIN')) return ensureEd25519(createPrivateKey(pemOrJwk));
+    if (typeof pemOrJwk === 'string' && pemOrJwk.trimStart().startsWith('-----BEGIN'))
+      return ensureEd25519(createPrivateKey(pemOrJwk));
     const jwk = asEd25519Jwk(pemOrJwk);
     if (typeof jwk.d !== 'string') throw bad('JWK has no private part (d)');
     return ensureEd25519(createPrivateKey({ key: jwk, format: 'jwk' }));
@@ -126,31 +141,40 @@ export function parseTrustedKeys(jsonText: string): TrustedKey[] {
     const e = entry as Record<string, unknown>;
     const before = problems.length;
     for (const k of Object.keys(e)) {
-      if (!['kid', 'publicKey', 'scopes', 'comment'].includes(k)) problems.push(`${at}: unknown field ${JSON.stringify(k)}`);
+      if (!['kid', 'publicKey', 'scopes', 'comment'].includes(k))
+        problems.push(`${at}: unknown field ${JSON.stringify(k)}`);
     }
     const kid = e.kid;
-    if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) problems.push(`${at}.kid: expected [A-Za-z0-9._:@-]{1,128}`);
+    if (typeof kid !== 'string' || !KID_PATTERN.test(kid))
+      problems.push(`${at}.kid: expected [A-Za-z0-9._:@-]{1,128}`);
     else if (seen.has(kid)) problems.push(`${at}.kid: duplicate kid ${JSON.stringify(kid)}`);
     else seen.add(kid);
     let publicKey: KeyObject | undefined;
     try {
       if (e.publicKey === undefined) throw bad('missing');
-      if (typeof e.publicKey === 'string' && !e.publicKey.trimStart().startsWith('-----BEGIN')) throw bad('expected a PEM string or a JWK object');
+      if (typeof e.publicKey === 'string' && !e.publicKey.trimStart().startsWith('-----BEGIN'))
+        throw bad('expected a PEM string or a JWK object');
       publicKey = loadPublicKey(e.publicKey);
-      if (typeof e.publicKey === 'string' && e.publicKey.includes('PRIVATE KEY')) throw bad('is a PRIVATE key: put only the public key here');
-      if (typeof e.publicKey === 'object' && e.publicKey !== null && 'd' in e.publicKey) throw bad('JWK holds a private part (d): put only the public key here');
+      if (typeof e.publicKey === 'string' && e.publicKey.includes('PRIVATE KEY'))
+        throw bad('is a PRIVATE key: put only the public key here');
+      if (typeof e.publicKey === 'object' && e.publicKey !== null && 'd' in e.publicKey)
+        throw bad('JWK holds a private part (d): put only the public key here');
     } catch (err) {
       problems.push(`${at}.publicKey: ${(err as Error).message}`);
     }
     const scopes = e.scopes;
-    if (!Array.isArray(scopes) || scopes.length === 0) problems.push(`${at}.scopes: expected a non-empty array of ${SCOPES.join(', ')}`);
+    if (!Array.isArray(scopes) || scopes.length === 0)
+      problems.push(`${at}.scopes: expected a non-empty array of ${SCOPES.join(', ')}`);
     else {
       for (const s of scopes) {
-        if (!(SCOPES as readonly unknown[]).includes(s)) problems.push(`${at}.scopes: unknown scope ${JSON.stringify(s)} (known: ${SCOPES.join(', ')})`);
+        if (!(SCOPES as readonly unknown[]).includes(s))
+          problems.push(`${at}.scopes: unknown scope ${JSON.stringify(s)} (known: ${SCOPES.join(', ')})`);
       }
     }
-    if (problems.length === before && publicKey) keys.push({ kid: kid as string, publicKey, scopes: [...new Set(scopes as KeyScope[])] });
+    if (problems.length === before && publicKey)
+      keys.push({ kid: kid as string, publicKey, scopes: [...new Set(scopes as KeyScope[])] });
   });
-  if (problems.length > 0) throw new PbxlinkError('invalid_args', problems.join('\n'), { details: { problems } });
+  if (problems.length > 0)
+    throw new PbxlinkError('invalid_args', problems.join('\n'), { details: { problems } });
   return keys;
 }

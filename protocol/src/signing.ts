@@ -1,4 +1,4 @@
-import { type KeyObject, createHash, randomBytes, sign as edSign, verify as edVerify } from 'node:crypto';
+import { createHash, sign as edSign, verify as edVerify, type KeyObject, randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { PbxlinkError } from './errors';
 import type { TrustedKey } from './keys';
@@ -6,8 +6,16 @@ import { KID_PATTERN, loadPrivateKey } from './keys';
 import { CommandClaims, type CommandHeader, MAX_JTI_LENGTH } from './schemas/claims';
 import { validate } from './schemas/validate';
 
-export { generateKeyPair, loadPrivateKey, loadPublicKey, parseTrustedKeys, hasScope, publicJwk, publicPem } from './keys';
-export type { TrustedKey, KeyScope } from './keys';
+export type { KeyScope, TrustedKey } from './keys';
+export {
+  generateKeyPair,
+  hasScope,
+  loadPrivateKey,
+  loadPublicKey,
+  parseTrustedKeys,
+  publicJwk,
+  publicPem,
+} from './keys';
 
 /** The JWS `typ` of a command. */
 export const COMMAND_TYP = 'pbxlink-cmd+jwt';
@@ -25,7 +33,8 @@ export type CommandHeaderT = Static<typeof CommandHeader>;
 /** The verified claims of a command. */
 export type CommandClaimsT = Static<typeof CommandClaims>;
 /** Claims as given to signCommand: iss/iat/exp/jti may be left out (filled in). */
-export type CommandClaimsInput = Omit<CommandClaimsT, 'iss' | 'iat' | 'exp' | 'jti'> & Partial<Pick<CommandClaimsT, 'iss' | 'iat' | 'exp' | 'jti'>>;
+export type CommandClaimsInput = Omit<CommandClaimsT, 'iss' | 'iat' | 'exp' | 'jti'> &
+  Partial<Pick<CommandClaimsT, 'iss' | 'iat' | 'exp' | 'jti'>>;
 
 const b64u = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 const nowSecs = () => Math.floor(Date.now() / 1000);
@@ -35,7 +44,8 @@ export function signCommand(
   claims: CommandClaimsInput,
   opts: { kid: string; privateKey: KeyObject | string | object; nowSecs?: number; lifetimeS?: number },
 ): string {
-  if (!KID_PATTERN.test(opts.kid)) throw new PbxlinkError('invalid_args', `invalid kid ${JSON.stringify(opts.kid)}`);
+  if (!KID_PATTERN.test(opts.kid))
+    throw new PbxlinkError('invalid_args', `invalid kid ${JSON.stringify(opts.kid)}`);
   const key = loadPrivateKey(opts.privateKey);
   const iat = claims.iat ?? opts.nowSecs ?? nowSecs();
   const full: CommandClaimsT = {
@@ -74,7 +84,8 @@ export class MemoryReplayCache implements ReplayCache {
     const hit = this.entries.get(jti);
     if (hit && hit.until >= now) return hit.hash === tokenSha256 ? 'redelivery' : 'replay';
     if (this.entries.size >= this.maxEntries) this.prune(now);
-    if (this.entries.size >= this.maxEntries) throw new PbxlinkError('busy', 'too many commands in flight (replay cache full)');
+    if (this.entries.size >= this.maxEntries)
+      throw new PbxlinkError('busy', 'too many commands in flight (replay cache full)');
     this.entries.set(jti, { hash: tokenSha256, until: expSecs + CLOCK_SKEW_S });
     return 'new';
   }
@@ -108,8 +119,11 @@ export interface VerifiedCommand {
 }
 
 const B64U = /^[A-Za-z0-9_-]+$/;
-const fail = (code: 'bad_signature' | 'unknown_key' | 'expired' | 'replayed' | 'forbidden' | 'invalid_args', msg: string, details?: unknown) =>
-  new PbxlinkError(code, msg, details === undefined ? {} : { details });
+const fail = (
+  code: 'bad_signature' | 'unknown_key' | 'expired' | 'replayed' | 'forbidden' | 'invalid_args',
+  msg: string,
+  details?: unknown,
+) => new PbxlinkError(code, msg, details === undefined ? {} : { details });
 
 function decodeJson(segment: string): unknown {
   try {
@@ -132,14 +146,18 @@ export function verifyCommand(token: string | Uint8Array, opts: VerifyOptions): 
   const text = typeof token === 'string' ? token : Buffer.from(token).toString('utf8');
   const trimmed = text.trim();
   const parts = trimmed.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64U.test(p))) throw fail('bad_signature', 'not a JWS in compact serialization');
+  if (parts.length !== 3 || !parts.every((p) => B64U.test(p)))
+    throw fail('bad_signature', 'not a JWS in compact serialization');
   const [h, p, s] = parts as [string, string, string];
   const header = decodeJson(h) as Record<string, unknown> | undefined;
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('bad_signature', 'JWS header is not a JSON object');
-  if (header.alg !== 'EdDSA') throw fail('bad_signature', `alg ${JSON.stringify(header.alg)} refused: only EdDSA`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw fail('bad_signature', 'JWS header is not a JSON object');
+  if (header.alg !== 'EdDSA')
+    throw fail('bad_signature', `alg ${JSON.stringify(header.alg)} refused: only EdDSA`);
   const kid = header.kid;
   if (kid === undefined) throw fail('unknown_key', 'JWS header has no kid');
-  if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) throw fail('unknown_key', 'kid is not a valid key id');
+  if (typeof kid !== 'string' || !KID_PATTERN.test(kid))
+    throw fail('unknown_key', 'kid is not a valid key id');
   if (header.typ !== COMMAND_TYP) throw fail('bad_signature', `typ must be ${COMMAND_TYP}`);
   const extra = Object.keys(header).filter((k) => !['alg', 'kid', 'typ'].includes(k));
   if (extra.length > 0) throw fail('bad_signature', `unexpected JWS header members: ${extra.join(', ')}`);
@@ -150,21 +168,31 @@ export function verifyCommand(token: string | Uint8Array, opts: VerifyOptions): 
     throw fail('bad_signature', 'signature does not verify');
   }
   const raw = decodeJson(p);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail('bad_signature', 'JWS payload is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw fail('bad_signature', 'JWS payload is not a JSON object');
   const checked = validate(CommandClaims, raw);
   if (!checked.ok) {
     const names = checked.problems.map((q) => q.path.slice(1) || 'claims').join(', ');
     throw fail('invalid_args', `invalid command claims: ${names}`, { problems: checked.problems });
   }
   const claims = checked.value;
-  if (claims.iss !== kid) throw fail('invalid_args', 'claim iss must equal the JWS kid', { problems: [{ path: '/iss', message: 'must equal kid' }] });
-  if (claims.aud !== opts.agentId) throw fail('forbidden', `command is for ${JSON.stringify(claims.aud)}, not this agent`);
+  if (claims.iss !== kid)
+    throw fail('invalid_args', 'claim iss must equal the JWS kid', {
+      problems: [{ path: '/iss', message: 'must equal kid' }],
+    });
+  if (claims.aud !== opts.agentId)
+    throw fail('forbidden', `command is for ${JSON.stringify(claims.aud)}, not this agent`);
   const now = opts.nowSecs ?? nowSecs();
   if (claims.exp < now - CLOCK_SKEW_S) throw fail('expired', `command expired at ${claims.exp} (now ${now})`);
-  if (claims.iat > now + CLOCK_SKEW_S) throw fail('expired', `command issued in the future (iat ${claims.iat}, now ${now})`);
-  if (claims.nbf !== undefined && claims.nbf > now + CLOCK_SKEW_S) throw fail('expired', 'command not valid yet (nbf)');
+  if (claims.iat > now + CLOCK_SKEW_S)
+    throw fail('expired', `command issued in the future (iat ${claims.iat}, now ${now})`);
+  if (claims.nbf !== undefined && claims.nbf > now + CLOCK_SKEW_S)
+    throw fail('expired', 'command not valid yet (nbf)');
   if (claims.exp - claims.iat > MAX_LIFETIME_S || claims.exp < claims.iat) {
-    throw fail('expired', `command lifetime exp - iat = ${claims.exp - claims.iat} s is outside 0..${MAX_LIFETIME_S} s`);
+    throw fail(
+      'expired',
+      `command lifetime exp - iat = ${claims.exp - claims.iat} s is outside 0..${MAX_LIFETIME_S} s`,
+    );
   }
   const tokenSha256 = createHash('sha256').update(trimmed).digest('hex');
   const verdict = opts.replay ? opts.replay.claim(claims.jti, tokenSha256, claims.exp, now) : 'new';
@@ -179,7 +207,11 @@ export function verifyCommand(token: string | Uint8Array, opts: VerifyOptions): 
 }
 
 /** Best-effort, UNVERIFIED look at a token's kid, jti and cmd, for audit records of refused commands (bounded; never trust it). */
-export function peekCommand(token: string | Uint8Array): { kid: string | null; jti: string | null; cmd: string | null } {
+export function peekCommand(token: string | Uint8Array): {
+  kid: string | null;
+  jti: string | null;
+  cmd: string | null;
+} {
   const none = { kid: null, jti: null, cmd: null };
   const size = typeof token === 'string' ? token.length : token.byteLength;
   if (size > MAX_COMMAND_BYTES) return none;

@@ -27,7 +27,10 @@ export function isValidAgentId(id: unknown): id is string {
 /** Throws PbxlinkError(invalid_args) unless `id` is a valid agent id; returns it. */
 export function validateAgentId(id: unknown): string {
   if (!isValidAgentId(id)) {
-    throw new PbxlinkError('invalid_args', `invalid agent id ${JSON.stringify(id)}: expected [A-Za-z0-9_-]{1,64}`);
+    throw new PbxlinkError(
+      'invalid_args',
+      `invalid agent id ${JSON.stringify(id)}: expected [A-Za-z0-9_-]{1,64}`,
+    );
   }
   return id;
 }
@@ -113,7 +116,8 @@ export function agentTopics(prefix: string, agent: string): AgentTopics {
     state: (name) => `${base}/state/${checkWord('state name', name)}`,
     event: (type) => `${base}/events/${checkWord('event type', type)}`,
     reply: (suffix) => {
-      if (!isValidReplySuffix(suffix)) throw new PbxlinkError('invalid_args', `invalid reply suffix ${JSON.stringify(suffix)}`);
+      if (!isValidReplySuffix(suffix))
+        throw new PbxlinkError('invalid_args', `invalid reply suffix ${JSON.stringify(suffix)}`);
       return `${base}/reply/${suffix}`;
     },
     blob: (transferId, index) => {
@@ -147,7 +151,8 @@ export function parseTopic(prefix: string, topic: string): ParsedTopic | null {
     case 'state':
     case 'events': {
       const word = tail[0];
-      if (tail.length !== 1 || word === undefined || word.length > 64 || !TOPIC_WORD_PATTERN.test(word)) return null;
+      if (tail.length !== 1 || word === undefined || word.length > 64 || !TOPIC_WORD_PATTERN.test(word))
+        return null;
       return kind === 'state' ? { kind: 'state', agent, name: word } : { kind: 'event', agent, type: word };
     }
     case 'reply': {
@@ -208,7 +213,8 @@ export function consumerFilters(prefix: string, agent: AgentOrAll = '+'): Consum
     state: (name) => `${base}/state/${checkWord('state name', name)}`,
     event: (type) => `${base}/events/${checkWord('event type', type)}`,
     blobs: (transferId) => {
-      if (!TRANSFER_ID_PATTERN.test(transferId)) throw new PbxlinkError('invalid_args', `invalid transfer id ${JSON.stringify(transferId)}`);
+      if (!TRANSFER_ID_PATTERN.test(transferId))
+        throw new PbxlinkError('invalid_args', `invalid transfer id ${JSON.stringify(transferId)}`);
       return `${base}/blob/${transferId}/+`;
     },
   };

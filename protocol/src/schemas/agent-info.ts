@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { AgentId, BootId, Enum, IsoTime, KeyId, PbxInfo, SCOPES, ScopeSchema } from './common';
 import { STATE_NAMES } from '../topics';
+import { AgentId, BootId, Enum, IsoTime, KeyId, PbxInfo, SCOPES, ScopeSchema } from './common';
 
 /** `agent.info` result (seed `auth`, without any credential). */
 export const AgentInfoResult = Type.Object(

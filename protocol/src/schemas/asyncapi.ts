@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { stringify } from 'yaml';
-import { ERROR_CODES, ERROR_CODE_TEXT } from '../errors';
+import { ERROR_CODE_TEXT, ERROR_CODES } from '../errors';
 import { signCommand } from '../signing';
 import { CommandClaims, CommandHeader } from './claims';
 import { ErrorBody } from './envelope';
@@ -45,14 +45,26 @@ function envelopeOf(type: string, dataRef: string) {
 
 /** Reply schema (ok, part or done) whose data is a component reference. */
 function replyOf(kind: 'ok' | 'part' | 'done', dataRef: string) {
-  const props: Record<string, unknown> = { v: { const: 1 }, id: { type: 'string', maxLength: 128, description: 'the command jti' }, ok: { const: true } };
+  const props: Record<string, unknown> = {
+    v: { const: 1 },
+    id: { type: 'string', maxLength: 128, description: 'the command jti' },
+    ok: { const: true },
+  };
   if (kind === 'part') props.part = { type: 'integer', minimum: 1 };
   if (kind === 'done') props.done = { const: true };
   props.data = ref(dataRef);
   return { type: 'object', additionalProperties: false, required: Object.keys(props), properties: props };
 }
 
-const env = (type: string, data: unknown, seq: number) => ({ v: 1, agent: AGENT, boot_id: BOOT, seq, ts: TS, type, data });
+const env = (type: string, data: unknown, seq: number) => ({
+  v: 1,
+  agent: AGENT,
+  boot_id: BOOT,
+  seq,
+  ts: TS,
+  type,
+  data,
+});
 const example = (name: string, payload: unknown) => [{ name, payload }];
 
 /** Builds the AsyncAPI 3.0 document of the wire contract from the registry (agent's point of view: it sends state/events/replies, receives commands). */
@@ -66,14 +78,30 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
       type: 'object',
       additionalProperties: false,
       required: ['v', 'id', 'ok', 'error'],
-      properties: { v: { const: 1 }, id: { type: 'string', maxLength: 128 }, ok: { const: false }, error: plain(ErrorBody) },
+      properties: {
+        v: { const: 1 },
+        id: { type: 'string', maxLength: 128 },
+        ok: { const: false },
+        error: plain(ErrorBody),
+      },
     },
   };
   const channels: Record<string, Record<string, unknown>> = {};
   const operations: Record<string, unknown> = {};
   const agentParam = { agent: { description: 'agent id, [A-Za-z0-9_-]{1,64}' } };
-  const channel = (key: string, address: string, description: string, messages: Record<string, unknown>, extraParams = {}) => {
-    channels[key] = { address: `${PREFIX}/{agent}/${address}`, description, parameters: { ...agentParam, ...extraParams }, messages };
+  const channel = (
+    key: string,
+    address: string,
+    description: string,
+    messages: Record<string, unknown>,
+    extraParams = {},
+  ) => {
+    channels[key] = {
+      address: `${PREFIX}/{agent}/${address}`,
+      description,
+      parameters: { ...agentParam, ...extraParams },
+      messages,
+    };
   };
   const op = (key: string, action: 'send' | 'receive', ch: string, summary: string) => {
     operations[key] = {
@@ -84,21 +112,54 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
     };
   };
 
-  channel('status', 'status', 'Retained, QoS 1. Birth after the cmd subscription is acknowledged; last will / clean stop when offline.', {
-    'status.birth': {
-      name: 'status.birth',
-      payload: ref('status.birth'),
-      examples: example('online', { online: true, agent: AGENT, boot_id: BOOT, version: '0.1.0', started_at: TS, capabilities: ['cdr', 'recordings', 'extensions', 'followme'], pbx: { dialect: '13', asterisk_version: '13.38.3', ami_version: '2.10.6', chan_sip: true, pjsip: false } }),
+  channel(
+    'status',
+    'status',
+    'Retained, QoS 1. Birth after the cmd subscription is acknowledged; last will / clean stop when offline.',
+    {
+      'status.birth': {
+        name: 'status.birth',
+        payload: ref('status.birth'),
+        examples: example('online', {
+          online: true,
+          agent: AGENT,
+          boot_id: BOOT,
+          version: '0.1.0',
+          started_at: TS,
+          capabilities: ['cdr', 'recordings', 'extensions', 'followme'],
+          pbx: {
+            dialect: '13',
+            asterisk_version: '13.38.3',
+            ami_version: '2.10.6',
+            chan_sip: true,
+            pjsip: false,
+          },
+        }),
+      },
+      'status.will': {
+        name: 'status.will',
+        payload: ref('status.will'),
+        examples: example('offline', {
+          online: false,
+          agent: AGENT,
+          boot_id: BOOT,
+          reason: 'connection_lost',
+        }),
+      },
     },
-    'status.will': { name: 'status.will', payload: ref('status.will'), examples: example('offline', { online: false, agent: AGENT, boot_id: BOOT, reason: 'connection_lost' }) },
-  });
+  );
   op('publishStatus', 'send', 'status', 'Birth and last will.');
 
   for (const s of STATES) {
     schemas[`state.${s.name}`] = plain(s.schema);
     const key = `state.${s.name}`;
     channel(key, `state/${s.name}`, `Retained, QoS 1. ${s.description}`, {
-      [key]: { name: key, title: `state.${s.name} snapshot`, payload: envelopeOf(`state.${s.name}`, key), examples: example(s.name, env(`state.${s.name}`, s.example, 41)) },
+      [key]: {
+        name: key,
+        title: `state.${s.name} snapshot`,
+        payload: envelopeOf(`state.${s.name}`, key),
+        examples: example(s.name, env(`state.${s.name}`, s.example, 41)),
+      },
     });
     op(`publishState.${s.name}`, 'send', key, s.description);
   }
@@ -106,7 +167,11 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
     const key = `event.${e.name}`;
     schemas[key] = plain(e.schema);
     channel(`events.${e.name}`, `events/${e.name}`, `Not retained, QoS 1. ${e.description}`, {
-      [key]: { name: e.name, payload: envelopeOf(e.name, key), examples: example(e.name, env(e.name, e.example, 42)) },
+      [key]: {
+        name: e.name,
+        payload: envelopeOf(e.name, key),
+        examples: example(e.name, env(e.name, e.example, 42)),
+      },
     });
     op(`publishEvent.${e.name}`, 'send', `events.${e.name}`, e.description);
   }
@@ -119,7 +184,13 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
     schemas[`cmd.${c.name}.result`] = plain(c.result);
     if (c.part) schemas[`cmd.${c.name}.part`] = plain(c.part);
     const token = signCommand(
-      { aud: AGENT, jti, cmd: c.name, args: c.example.args as Record<string, unknown>, reply_to: `${PREFIX}/${AGENT}/reply/ops-cli/${jti}` },
+      {
+        aud: AGENT,
+        jti,
+        cmd: c.name,
+        args: c.example.args as Record<string, unknown>,
+        reply_to: `${PREFIX}/${AGENT}/reply/ops-cli/${jti}`,
+      },
       { kid: 'ops-1', privateKey: EXAMPLE_KEY, nowSecs: IAT },
     );
     cmdMessages[`cmd.${c.name}`] = {
@@ -127,7 +198,11 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
       summary: c.description,
       description: `Scope \`${c.scope}\`. Payload: compact JWS (EdDSA) whose claims (components/schemas/command.claims) carry \`cmd: "${c.name}"\` and \`args\` per components/schemas/cmd.${c.name}.args.`,
       contentType: 'application/jose',
-      payload: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 16384 },
+      payload: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+        maxLength: 16384,
+      },
       'x-pbxlink-scope': c.scope,
       'x-pbxlink-args': ref(`cmd.${c.name}.args`),
       examples: example(c.name, token),
@@ -160,14 +235,29 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
       v: 1,
       id: 'example-extensions-get',
       ok: false,
-      error: { code: 'invalid_args', message: "invalid arguments for extensions.get: account: Expected string to match '^[0-9]{1,20}$'", details: { problems: [{ path: '/account', message: "Expected string to match '^[0-9]{1,20}$'" }] } },
+      error: {
+        code: 'invalid_args',
+        message: "invalid arguments for extensions.get: account: Expected string to match '^[0-9]{1,20}$'",
+        details: { problems: [{ path: '/account', message: "Expected string to match '^[0-9]{1,20}$'" }] },
+      },
     }),
   };
-  channel('cmd', 'cmd', 'Not retained, QoS 1. Signed commands (the agent subscribes with a persistent session).', cmdMessages);
+  channel(
+    'cmd',
+    'cmd',
+    'Not retained, QoS 1. Signed commands (the agent subscribes with a persistent session).',
+    cmdMessages,
+  );
   op('receiveCommand', 'receive', 'cmd', 'Signed commands to run.');
-  channel('reply', 'reply/{suffix}', 'Not retained, QoS 1. Replies to commands: the MQTT 5 Response Topic or claim reply_to, which must lie under P/A/reply/.', replyMessages, {
-    suffix: { description: 'chosen by the consumer; may hold several levels' },
-  });
+  channel(
+    'reply',
+    'reply/{suffix}',
+    'Not retained, QoS 1. Replies to commands: the MQTT 5 Response Topic or claim reply_to, which must lie under P/A/reply/.',
+    replyMessages,
+    {
+      suffix: { description: 'chosen by the consumer; may hold several levels' },
+    },
+  );
   op('sendReply', 'send', 'reply', 'Replies: ok, parts then done, or error.');
   channel(
     'blob',
@@ -177,11 +267,18 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
       'blob.chunk': {
         name: 'blob chunk',
         contentType: 'application/octet-stream',
-        payload: { type: 'string', format: 'binary', description: 'raw bytes, chunk_size long except the last' },
+        payload: {
+          type: 'string',
+          format: 'binary',
+          description: 'raw bytes, chunk_size long except the last',
+        },
         examples: example('chunk', 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA='),
       },
     },
-    { transfer_id: { description: 'from the first recordings.get part' }, index: { description: 'chunk index from 0' } },
+    {
+      transfer_id: { description: 'from the first recordings.get part' },
+      index: { description: 'chunk index from 0' },
+    },
   );
   op('sendBlob', 'send', 'blob', 'File transfer chunks.');
 

@@ -52,8 +52,12 @@ export const CdrQueryArgs = Type.Object(
   {
     start_date: Type.Optional(CdrDate),
     end_date: Type.Optional(CdrDate),
-    field_name: Type.Optional(Enum(['src', 'dst', 'channel', 'dstchannel', 'accountcode', 'did', 'uniqueid'])),
-    field_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'substring to find in field_name' })),
+    field_name: Type.Optional(
+      Enum(['src', 'dst', 'channel', 'dstchannel', 'accountcode', 'did', 'uniqueid']),
+    ),
+    field_pattern: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 80, description: 'substring to find in field_name' }),
+    ),
     status: Type.Optional(Enum(['ALL', 'ANSWERED', 'BUSY', 'FAILED', 'NO ANSWER'])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CDR_QUERY_MAX_LIMIT, default: 1000 })),
     recordings: Type.Optional(Enum(['all', 'only', 'without'])),

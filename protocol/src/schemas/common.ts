@@ -34,7 +34,15 @@ export const AgentId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength
 export const KeyId = Type.String({ pattern: '^[A-Za-z0-9._:@-]{1,128}$', maxLength: 128 });
 
 /** The scopes of DESIGN.md ("Commands"); `admin` implies all. */
-export const SCOPES = ['read', 'cdr:read', 'recordings:read', 'extensions:write', 'followme:write', 'secrets:read', 'admin'] as const;
+export const SCOPES = [
+  'read',
+  'cdr:read',
+  'recordings:read',
+  'extensions:write',
+  'followme:write',
+  'secrets:read',
+  'admin',
+] as const;
 /** Schema of one scope. */
 export const ScopeSchema = Enum(SCOPES);
 

@@ -39,7 +39,10 @@ const ReplyId = Type.String({ minLength: 1, maxLength: 128 });
 
 /** Single successful reply `{"v":1,"id","ok":true,"data"}`. */
 export const ReplyOkOf = <T extends TSchema>(data: T) =>
-  Type.Object({ v: Type.Literal(1), id: ReplyId, ok: Type.Literal(true), data }, { additionalProperties: false });
+  Type.Object(
+    { v: Type.Literal(1), id: ReplyId, ok: Type.Literal(true), data },
+    { additionalProperties: false },
+  );
 
 /** One part of a long result `{"v":1,"id","ok":true,"part":n,"data"}` (n from 1). */
 export const ReplyPartOf = <T extends TSchema>(data: T) =>
@@ -80,4 +83,7 @@ export const ReplySchema = Type.Union([
 ]);
 
 /** One `invalid_args` problem: JSON pointer of the argument and what is wrong. */
-export const ArgProblem = Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false });
+export const ArgProblem = Type.Object(
+  { path: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);

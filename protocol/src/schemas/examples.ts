@@ -39,7 +39,13 @@ export const exampleCall = {
 };
 
 const component = { status: 'ok', since: TS };
-const pbx = { dialect: '13', asterisk_version: '13.38.3', ami_version: '2.10.6', chan_sip: true, pjsip: false };
+const pbx = {
+  dialect: '13',
+  asterisk_version: '13.38.3',
+  ami_version: '2.10.6',
+  chan_sip: true,
+  pjsip: false,
+};
 const resources = {
   uptime: ' 10:20:30 up 12 days,  3:04,  1 user,  load average: 0.08, 0.03, 0.01',
   uptime_s: 1047840,
@@ -52,10 +58,22 @@ const resources = {
 /** Example of each state's data, keyed by state name. */
 export const stateExamples: Record<string, unknown> = {
   health: {
-    agent: { version: '0.1.0', boot_id: '5b0c6c7e-8f7d-4a55-9a51-0f2b2c1d9e01', started_at: TS, uptime_s: 3600, rss_mb: 48.2 },
+    agent: {
+      version: '0.1.0',
+      boot_id: '5b0c6c7e-8f7d-4a55-9a51-0f2b2c1d9e01',
+      started_at: TS,
+      uptime_s: 3600,
+      rss_mb: 48.2,
+    },
     components: { ami: component, database: component, broker: component },
     system: resources,
-    asterisk: { version: '13.38.3', ami_version: '2.10.6', uptime_s: 1040000, last_reload_s: 5000, dialect: '13' },
+    asterisk: {
+      version: '13.38.3',
+      ami_version: '2.10.6',
+      uptime_s: 1040000,
+      last_reload_s: 5000,
+      dialect: '13',
+    },
   },
   peers: {
     peers: [
@@ -82,7 +100,14 @@ export const stateExamples: Record<string, unknown> = {
   },
   calls: { calls: [exampleCall] },
   disks: {
-    root: { filesystem: '/dev/sda1', size_bytes: 50_000_000_000, used_bytes: 12_000_000_000, avail_bytes: 38_000_000_000, use_pct: 24, mount: '/' },
+    root: {
+      filesystem: '/dev/sda1',
+      size_bytes: 50_000_000_000,
+      used_bytes: 12_000_000_000,
+      avail_bytes: 38_000_000_000,
+      use_pct: 24,
+      mount: '/',
+    },
     folders: [
       { path: '/var/log', bytes: 120_000_000 },
       { path: '/var/spool/asterisk/monitor', bytes: 5_000_000_000 },
@@ -136,7 +161,13 @@ export const eventExamples: Record<string, unknown> = {
   'call.updated': { call: exampleCall, change: 'answered' },
   'call.ended': {
     call: { ...exampleCall, state: 'ended' },
-    end: { reason: 'completed', q850_code: 16, q850_text: 'Normal Clearing', dial_status: 'ANSWER', hangup_by: 'caller' },
+    end: {
+      reason: 'completed',
+      q850_code: 16,
+      q850_text: 'Normal Clearing',
+      dial_status: 'ANSWER',
+      hangup_by: 'caller',
+    },
   },
   'cdr.new': cdr,
   'recording.new': {
@@ -188,8 +219,20 @@ const followme = {
   pre_ring: 0,
   ringing: 'Ring',
 };
-const write = (action: string, account: string, fields: string[]) => ({ account, action, dry_run: false, fields, applied: { ok: true } });
-const fwrite = (action: string, fields: string[]) => ({ grpnum: '106', action, dry_run: false, fields, applied: { ok: true } });
+const write = (action: string, account: string, fields: string[]) => ({
+  account,
+  action,
+  dry_run: false,
+  fields,
+  applied: { ok: true },
+});
+const fwrite = (action: string, fields: string[]) => ({
+  grpnum: '106',
+  action,
+  dry_run: false,
+  fields,
+  applied: { ok: true },
+});
 
 /** Example args, result and parts of each command, keyed by command name. */
 export const commandExamples: Record<string, { args: unknown; result: unknown; parts?: unknown[] }> = {
@@ -214,7 +257,20 @@ export const commandExamples: Record<string, { args: unknown; result: unknown; p
   'extensions.list': {
     args: {},
     parts: [
-      { extensions: [{ account: '101', tech: 'sip', name: 'Alice', dial: 'SIP/101', context: 'from-internal', host: 'dynamic', type: 'friend', callerid: 'Alice <101>' }] },
+      {
+        extensions: [
+          {
+            account: '101',
+            tech: 'sip',
+            name: 'Alice',
+            dial: 'SIP/101',
+            context: 'from-internal',
+            host: 'dynamic',
+            type: 'friend',
+            callerid: 'Alice <101>',
+          },
+        ],
+      },
     ],
     result: { count: 1 },
   },
@@ -228,26 +284,67 @@ export const commandExamples: Record<string, { args: unknown; result: unknown; p
       voicemail: 'novm',
       outboundcid: null,
       ringtimer: 0,
-      sip: { context: 'from-internal', host: 'dynamic', type: 'friend', dtmfmode: 'rfc2833', nat: 'yes', port: '5060', qualify: 'yes' },
+      sip: {
+        context: 'from-internal',
+        host: 'dynamic',
+        type: 'friend',
+        dtmfmode: 'rfc2833',
+        nat: 'yes',
+        port: '5060',
+        qualify: 'yes',
+      },
       secret_set: true,
     },
   },
   'extensions.create': {
-    args: { account: '150', name: 'Bob', secret: 'S3cret-150!', context: 'from-internal', dtmfmode: 'rfc2833', nat: 'force_rport,comedia', port: 5060, qualify: 'yes' },
+    args: {
+      account: '150',
+      name: 'Bob',
+      secret: 'S3cret-150!',
+      context: 'from-internal',
+      dtmfmode: 'rfc2833',
+      nat: 'force_rport,comedia',
+      port: 5060,
+      qualify: 'yes',
+    },
     result: write('create', '150', ['name', 'secret', 'context', 'dtmfmode', 'nat', 'port', 'qualify']),
   },
-  'extensions.update': { args: { account: '150', name: 'Robert', dry_run: false }, result: write('update', '150', ['name']) },
+  'extensions.update': {
+    args: { account: '150', name: 'Robert', dry_run: false },
+    result: write('update', '150', ['name']),
+  },
   'extensions.delete': { args: { account: '150' }, result: write('delete', '150', []) },
   'followme.get': { args: { grpnum: '106' }, result: followme },
   'followme.list': { args: {}, parts: [{ followme: [followme] }], result: { count: 1 } },
   'followme.create': {
-    args: { grpnum: '106', strategy: 'ringallv2', grptime: 20, grplist: ['106', '905312089995#'], pre_ring: 0, ringing: 'Ring' },
+    args: {
+      grpnum: '106',
+      strategy: 'ringallv2',
+      grptime: 20,
+      grplist: ['106', '905312089995#'],
+      pre_ring: 0,
+      ringing: 'Ring',
+    },
     result: fwrite('create', ['strategy', 'grptime', 'grplist', 'pre_ring', 'ringing']),
   },
-  'followme.update': { args: { grpnum: '106', grplist: '106-905312089995#', needsconf: 'CHECKED' }, result: fwrite('update', ['grplist', 'needsconf']) },
-  'followme.delete': { args: { grpnum: '106', dry_run: true }, result: { ...fwrite('delete', []), dry_run: true, applied: null } },
+  'followme.update': {
+    args: { grpnum: '106', grplist: '106-905312089995#', needsconf: 'CHECKED' },
+    result: fwrite('update', ['grplist', 'needsconf']),
+  },
+  'followme.delete': {
+    args: { grpnum: '106', dry_run: true },
+    result: { ...fwrite('delete', []), dry_run: true, applied: null },
+  },
   'cdr.query': {
-    args: { start_date: '2026-01-15', end_date: '2026-01-15 23:59:59', field_name: 'src', field_pattern: '101', status: 'ANSWERED', limit: 100, order: 'desc' },
+    args: {
+      start_date: '2026-01-15',
+      end_date: '2026-01-15 23:59:59',
+      field_name: 'src',
+      field_pattern: '101',
+      status: 'ANSWERED',
+      limit: 100,
+      order: 'desc',
+    },
     parts: [{ rows: [cdr] }],
     result: { count: 1, next_cursor: null },
   },

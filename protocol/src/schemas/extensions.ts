@@ -2,7 +2,11 @@ import { Type } from '@sinclair/typebox';
 import { Applied, Enum, Nullable } from './common';
 
 /** Extension number (`users.extension`, `devices.id`, `sip.id`; reference §8.2): digits, ≤ 20. */
-export const Account = Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20, description: 'extension number' });
+export const Account = Type.String({
+  pattern: '^[0-9]{1,20}$',
+  maxLength: 20,
+  description: 'extension number',
+});
 
 const YesNo = Enum(['yes', 'no']);
 const Pat = (pattern: string, maxLength: number, description?: string) =>
@@ -21,12 +25,25 @@ const SipFields = {
   type: Type.Optional(Enum(['friend', 'peer', 'user'])),
   dtmfmode: Type.Optional(Enum(['rfc2833', 'inband', 'info', 'auto'])),
   nat: Type.Optional(
-    Enum(['yes', 'no', 'never', 'route', 'force_rport', 'comedia', 'force_rport,comedia', 'auto_force_rport', 'auto_comedia', 'auto_force_rport,auto_comedia']),
+    Enum([
+      'yes',
+      'no',
+      'never',
+      'route',
+      'force_rport',
+      'comedia',
+      'force_rport,comedia',
+      'auto_force_rport',
+      'auto_comedia',
+      'auto_force_rport,auto_comedia',
+    ]),
   ),
   port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   qualify: Type.Optional(Pat('^(yes|no|[1-9][0-9]{0,4})$', 5, "'yes', 'no' or the maximum latency in ms")),
   qualifyfreq: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-  transport: Type.Optional(Pat('^(udp|tcp|tls|ws|wss)(,(udp|tcp|tls|ws|wss)){0,4}$', 24, 'e.g. udp or udp,tcp,tls')),
+  transport: Type.Optional(
+    Pat('^(udp|tcp|tls|ws|wss)(,(udp|tcp|tls|ws|wss)){0,4}$', 24, 'e.g. udp or udp,tcp,tls'),
+  ),
   encryption: Type.Optional(YesNo),
   canreinvite: Type.Optional(Enum(['yes', 'no', 'nonat', 'update', 'update,nonat'])),
   trustrpid: Type.Optional(YesNo),
@@ -39,24 +56,40 @@ const SipFields = {
   allow: Type.Optional(Pat(CODEC_LIST, 255, 'codecs joined with &, e.g. ulaw&alaw')),
   accountcode: Type.Optional(Pat('^[A-Za-z0-9_.@+-]{0,80}$', 80)),
   mailbox: Type.Optional(Pat('^[A-Za-z0-9_@.&,-]{0,255}$', 255, 'e.g. 101@device')),
-  callerid: Type.Optional(Pat('^([^\\u0000-\\u001f\\u007f<>";]{0,60} )?<[0-9A-Za-z*#+_.-]{1,40}>$', 110, 'Name <number>')),
+  callerid: Type.Optional(
+    Pat('^([^\\u0000-\\u001f\\u007f<>";]{0,60} )?<[0-9A-Za-z*#+_.-]{1,40}>$', 110, 'Name <number>'),
+  ),
   username: Type.Optional(Pat('^[A-Za-z0-9_.@+-]{0,80}$', 80)),
   avpf: Type.Optional(YesNo),
   icesupport: Type.Optional(YesNo),
   vmexten: Type.Optional(Pat('^[0-9*#]{0,20}$', 20)),
-  voicemail: Type.Optional(Pat('^(novm|[A-Za-z0-9_-]{1,50})$', 50, "'novm' or a voicemail context (users.voicemail)")),
-  outboundcid: Type.Optional(Pat('^[^\\u0000-\\u001f\\u007f;]*$', 50, 'users.outboundcid, e.g. Sales <5551234>')),
-  ringtimer: Type.Optional(Type.Integer({ minimum: 0, maximum: 120, description: 'users.ringtimer, 0 = default' })),
-  dry_run: Type.Optional(Type.Boolean({ description: 'validate and report what would change, write nothing' })),
+  voicemail: Type.Optional(
+    Pat('^(novm|[A-Za-z0-9_-]{1,50})$', 50, "'novm' or a voicemail context (users.voicemail)"),
+  ),
+  outboundcid: Type.Optional(
+    Pat('^[^\\u0000-\\u001f\\u007f;]*$', 50, 'users.outboundcid, e.g. Sales <5551234>'),
+  ),
+  ringtimer: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 120, description: 'users.ringtimer, 0 = default' }),
+  ),
+  dry_run: Type.Optional(
+    Type.Boolean({ description: 'validate and report what would change, write nothing' }),
+  ),
 };
 
 /** The SIP field names an extension write may carry (every key of the create args but `account`/`dry_run`). */
 export const EXTENSION_FIELDS = Object.keys(SipFields).filter((k) => k !== 'dry_run');
 
 /** `extensions.create` args (seed `addextension`): `account` plus SIP fields; FreePBX defaults fill the rest. */
-export const ExtensionsCreateArgs = Type.Object({ account: Account, ...SipFields }, { additionalProperties: false });
+export const ExtensionsCreateArgs = Type.Object(
+  { account: Account, ...SipFields },
+  { additionalProperties: false },
+);
 /** `extensions.update` args (seed `updateextension`): `account` plus the fields to change. */
-export const ExtensionsUpdateArgs = Type.Object({ account: Account, ...SipFields }, { additionalProperties: false });
+export const ExtensionsUpdateArgs = Type.Object(
+  { account: Account, ...SipFields },
+  { additionalProperties: false },
+);
 /** `extensions.delete` args (seed `deleteextension`). */
 export const ExtensionsDeleteArgs = Type.Object(
   { account: Account, dry_run: Type.Optional(Type.Boolean()) },
@@ -81,9 +114,15 @@ export const ExtensionSummary = Type.Object(
 );
 
 /** `extensions.list` part data (a page of extensions; the final reply carries the count). */
-export const ExtensionsListPart = Type.Object({ extensions: Type.Array(ExtensionSummary) }, { additionalProperties: false });
+export const ExtensionsListPart = Type.Object(
+  { extensions: Type.Array(ExtensionSummary) },
+  { additionalProperties: false },
+);
 /** `extensions.list` final data. */
-export const ExtensionsListResult = Type.Object({ count: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const ExtensionsListResult = Type.Object(
+  { count: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 
 /** `extensions.get` result: users/devices columns plus every `sip` keyword; `sip.secret` only with scope `secrets:read`. */
 export const Extension = Type.Object(

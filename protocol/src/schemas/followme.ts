@@ -38,23 +38,40 @@ const FollowmeFields = {
   ),
   annmsg_id: Type.Optional(RecordingId),
   postdest: Type.Optional(
-    Type.String({ maxLength: 255, pattern: '^([A-Za-z0-9_-]{1,80},[A-Za-z0-9_*#+-]{1,80},[A-Za-z0-9_-]{1,20})?$', description: 'context,exten,priority' }),
+    Type.String({
+      maxLength: 255,
+      pattern: '^([A-Za-z0-9_-]{1,80},[A-Za-z0-9_*#+-]{1,80},[A-Za-z0-9_-]{1,20})?$',
+      description: 'context,exten,priority',
+    }),
   ),
-  dring: Type.Optional(Type.String({ maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f;]*$', description: 'Alert-Info' })),
+  dring: Type.Optional(
+    Type.String({ maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f;]*$', description: 'Alert-Info' }),
+  ),
   remotealert_id: Type.Optional(RecordingId),
   needsconf: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('CHECKED'), Type.Literal('')])),
   toolate_id: Type.Optional(RecordingId),
   pre_ring: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
-  ringing: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', maxLength: 80, description: "'Ring' or a MoH class" })),
+  ringing: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', maxLength: 80, description: "'Ring' or a MoH class" }),
+  ),
   dry_run: Type.Optional(Type.Boolean()),
 };
 
 /** `followme.create` args (seed `addfollowmeextension`). */
-export const FollowmeCreateArgs = Type.Object({ grpnum: Account, ...FollowmeFields }, { additionalProperties: false });
+export const FollowmeCreateArgs = Type.Object(
+  { grpnum: Account, ...FollowmeFields },
+  { additionalProperties: false },
+);
 /** `followme.update` args (seed `updatefollowmeextension`): only the fields to change. */
-export const FollowmeUpdateArgs = Type.Object({ grpnum: Account, ...FollowmeFields }, { additionalProperties: false });
+export const FollowmeUpdateArgs = Type.Object(
+  { grpnum: Account, ...FollowmeFields },
+  { additionalProperties: false },
+);
 /** `followme.delete` args. */
-export const FollowmeDeleteArgs = Type.Object({ grpnum: Account, dry_run: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const FollowmeDeleteArgs = Type.Object(
+  { grpnum: Account, dry_run: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 /** `followme.get` args. */
 export const FollowmeGetArgs = Type.Object({ grpnum: Account }, { additionalProperties: false });
 
@@ -80,9 +97,15 @@ export const Followme = Type.Object(
 );
 
 /** `followme.list` part data. */
-export const FollowmeListPart = Type.Object({ followme: Type.Array(Followme) }, { additionalProperties: false });
+export const FollowmeListPart = Type.Object(
+  { followme: Type.Array(Followme) },
+  { additionalProperties: false },
+);
 /** `followme.list` final data. */
-export const FollowmeListResult = Type.Object({ count: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const FollowmeListResult = Type.Object(
+  { count: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 
 /** `followme.create/update/delete` result. */
 export const FollowmeWriteResult = Type.Object(

@@ -20,11 +20,19 @@ export function buildJsonSchemas(): Record<string, Record<string, unknown>> {
     'command-claims.json': doc('pbxlink command claims (JWS payload)', CommandClaims),
     'status.json': doc('pbxlink P/A/status payload (birth or will)', StatusPayload),
   };
-  for (const s of STATES) out[`state.${s.name}.json`] = doc(`pbxlink state.${s.name} envelope`, EnvelopeOf(`state.${s.name}`, s.schema));
-  for (const e of EVENTS) out[`event.${e.name}.json`] = doc(`pbxlink ${e.name} event envelope`, EnvelopeOf(e.name, e.schema));
+  for (const s of STATES)
+    out[`state.${s.name}.json`] = doc(
+      `pbxlink state.${s.name} envelope`,
+      EnvelopeOf(`state.${s.name}`, s.schema),
+    );
+  for (const e of EVENTS)
+    out[`event.${e.name}.json`] = doc(`pbxlink ${e.name} event envelope`, EnvelopeOf(e.name, e.schema));
   for (const c of COMMANDS) {
     out[`cmd.${c.name}.args.json`] = doc(`pbxlink ${c.name} args`, c.args);
-    out[`cmd.${c.name}.result.json`] = doc(`pbxlink ${c.name} result data${c.part ? ' (done reply)' : ''}`, c.result);
+    out[`cmd.${c.name}.result.json`] = doc(
+      `pbxlink ${c.name} result data${c.part ? ' (done reply)' : ''}`,
+      c.result,
+    );
     if (c.part) out[`cmd.${c.name}.part.json`] = doc(`pbxlink ${c.name} part data`, c.part);
   }
   return out;

@@ -5,7 +5,14 @@ import { Enum, Nullable } from './common';
 export const ChannelType = Type.Union([Type.Literal('SIP'), Type.Literal('PJSIP')]);
 
 /** Normalized peer status (reference §3, §5.6, §16). */
-export const PeerStatusValue = Enum(['ok', 'lagged', 'unreachable', 'unknown', 'unmonitored', 'unregistered']);
+export const PeerStatusValue = Enum([
+  'ok',
+  'lagged',
+  'unreachable',
+  'unknown',
+  'unmonitored',
+  'unregistered',
+]);
 
 /** One SIP/PJSIP peer (seed `sippeers`). chan_sip yes/no flags become booleans (null when not reported). */
 export const Peer = Type.Object(
@@ -45,7 +52,10 @@ export const PeerStatusEvent = Type.Object(
     latency_ms: Nullable(Type.Number({ minimum: 0 })),
     address: Nullable(Type.String({ maxLength: 128 })),
     cause: Nullable(Type.String({ maxLength: 256 })),
-    raw_status: Type.String({ maxLength: 64, description: 'Registered/Unregistered/Reachable/Lagged/Unreachable/Rejected' }),
+    raw_status: Type.String({
+      maxLength: 64,
+      description: 'Registered/Unregistered/Reachable/Lagged/Unreachable/Rejected',
+    }),
   },
   { additionalProperties: false },
 );

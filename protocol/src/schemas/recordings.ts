@@ -34,7 +34,11 @@ export const RecordingsGetMeta = Type.Object(
 
 /** `recordings.get` final (done) data. */
 export const RecordingsGetResult = Type.Object(
-  { transfer_id: TransferId, chunks_sent: Type.Integer({ minimum: 0 }), bytes_sent: Type.Integer({ minimum: 0 }) },
+  {
+    transfer_id: TransferId,
+    chunks_sent: Type.Integer({ minimum: 0 }),
+    bytes_sent: Type.Integer({ minimum: 0 }),
+  },
   { additionalProperties: false },
 );
 

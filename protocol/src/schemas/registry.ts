@@ -71,37 +71,136 @@ const cmd = (
 ): CommandSpec => {
   const example = commandExamples[name];
   if (!example) throw new Error(`no example for command ${name}`);
-  return part ? { name, scope, description, args, result, part, example } : { name, scope, description, args, result, example };
+  return part
+    ? { name, scope, description, args, result, part, example }
+    : { name, scope, description, args, result, example };
 };
 
 /** Every command, in documentation order (DESIGN.md "Commands"). */
 export const COMMANDS: readonly CommandSpec[] = [
-  cmd('agent.info', 'read', 'Who the agent is, what it can do, and who is asking (seed `auth`, never a credential).', NoArgs, AgentInfoResult),
+  cmd(
+    'agent.info',
+    'read',
+    'Who the agent is, what it can do, and who is asking (seed `auth`, never a credential).',
+    NoArgs,
+    AgentInfoResult,
+  ),
   cmd('agent.refresh', 'read', 'Republish every state snapshot now.', NoArgs, AgentRefreshResult),
   cmd('peers.list', 'read', 'SIP/PJSIP peers with status and latency (seed `sippeers`).', NoArgs, PeersState),
   cmd('calls.list', 'read', 'Live calls with their channels (seed `activecall`).', NoArgs, CallsState),
-  cmd('system.resources', 'read', 'Uptime, load, memory, CPU (seed `systemresources`).', NoArgs, SystemResources),
-  cmd('system.disks', 'read', 'Root filesystem usage and watched folder sizes (seed `getharddrivers`).', NoArgs, DisksState),
-  cmd('system.firewall', 'read', 'iptables status and chains (seed `getiptablesstatus`).', NoArgs, FirewallState),
-  cmd('extensions.list', 'read', 'SIP extensions, in parts of `{extensions}`; done carries `{count}` (seed `sipextensions`).', NoArgs, ExtensionsListResult, ExtensionsListPart),
-  cmd('extensions.get', 'read', 'One SIP extension; `sip.secret` only with scope `secrets:read`.', ExtensionsGetArgs, Extension),
-  cmd('extensions.create', 'extensions:write', 'Create a SIP extension as FreePBX does (reference §9.1); `dry_run` writes nothing.', ExtensionsCreateArgs, ExtensionsWriteResult),
-  cmd('extensions.update', 'extensions:write', 'Change fields of a SIP extension (reference §9.2: delete + re-add).', ExtensionsUpdateArgs, ExtensionsWriteResult),
-  cmd('extensions.delete', 'extensions:write', 'Delete a SIP extension and its AstDB keys (reference §9.2).', ExtensionsDeleteArgs, ExtensionsWriteResult),
+  cmd(
+    'system.resources',
+    'read',
+    'Uptime, load, memory, CPU (seed `systemresources`).',
+    NoArgs,
+    SystemResources,
+  ),
+  cmd(
+    'system.disks',
+    'read',
+    'Root filesystem usage and watched folder sizes (seed `getharddrivers`).',
+    NoArgs,
+    DisksState,
+  ),
+  cmd(
+    'system.firewall',
+    'read',
+    'iptables status and chains (seed `getiptablesstatus`).',
+    NoArgs,
+    FirewallState,
+  ),
+  cmd(
+    'extensions.list',
+    'read',
+    'SIP extensions, in parts of `{extensions}`; done carries `{count}` (seed `sipextensions`).',
+    NoArgs,
+    ExtensionsListResult,
+    ExtensionsListPart,
+  ),
+  cmd(
+    'extensions.get',
+    'read',
+    'One SIP extension; `sip.secret` only with scope `secrets:read`.',
+    ExtensionsGetArgs,
+    Extension,
+  ),
+  cmd(
+    'extensions.create',
+    'extensions:write',
+    'Create a SIP extension as FreePBX does (reference §9.1); `dry_run` writes nothing.',
+    ExtensionsCreateArgs,
+    ExtensionsWriteResult,
+  ),
+  cmd(
+    'extensions.update',
+    'extensions:write',
+    'Change fields of a SIP extension (reference §9.2: delete + re-add).',
+    ExtensionsUpdateArgs,
+    ExtensionsWriteResult,
+  ),
+  cmd(
+    'extensions.delete',
+    'extensions:write',
+    'Delete a SIP extension and its AstDB keys (reference §9.2).',
+    ExtensionsDeleteArgs,
+    ExtensionsWriteResult,
+  ),
   cmd('followme.get', 'read', 'One follow-me (reference §10).', FollowmeGetArgs, Followme),
-  cmd('followme.list', 'read', 'Every follow-me, in parts of `{followme}`; done carries `{count}`.', NoArgs, FollowmeListResult, FollowmeListPart),
-  cmd('followme.create', 'followme:write', 'Create a follow-me (findmefollow row + AstDB keys, reference §10.3).', FollowmeCreateArgs, FollowmeWriteResult),
-  cmd('followme.update', 'followme:write', 'Change a follow-me (delete + add, reference §10.3).', FollowmeUpdateArgs, FollowmeWriteResult),
+  cmd(
+    'followme.list',
+    'read',
+    'Every follow-me, in parts of `{followme}`; done carries `{count}`.',
+    NoArgs,
+    FollowmeListResult,
+    FollowmeListPart,
+  ),
+  cmd(
+    'followme.create',
+    'followme:write',
+    'Create a follow-me (findmefollow row + AstDB keys, reference §10.3).',
+    FollowmeCreateArgs,
+    FollowmeWriteResult,
+  ),
+  cmd(
+    'followme.update',
+    'followme:write',
+    'Change a follow-me (delete + add, reference §10.3).',
+    FollowmeUpdateArgs,
+    FollowmeWriteResult,
+  ),
   cmd('followme.delete', 'followme:write', 'Delete a follow-me.', FollowmeDeleteArgs, FollowmeWriteResult),
-  cmd('cdr.query', 'cdr:read', 'CDR search streamed in parts of rows; done carries `{count, next_cursor}` (seed `cdrreport`).', CdrQueryArgs, CdrQueryResult, CdrQueryPart),
-  cmd('recordings.get', 'recordings:read', 'Send a recording: part 1 is the transfer metadata, chunks go to `P/A/blob/<transfer_id>/<index>`, done ends it (seed `getwavfile`).', RecordingsGetArgs, RecordingsGetResult, RecordingsGetMeta),
+  cmd(
+    'cdr.query',
+    'cdr:read',
+    'CDR search streamed in parts of rows; done carries `{count, next_cursor}` (seed `cdrreport`).',
+    CdrQueryArgs,
+    CdrQueryResult,
+    CdrQueryPart,
+  ),
+  cmd(
+    'recordings.get',
+    'recordings:read',
+    'Send a recording: part 1 is the transfer metadata, chunks go to `P/A/blob/<transfer_id>/<index>`, done ends it (seed `getwavfile`).',
+    RecordingsGetArgs,
+    RecordingsGetResult,
+    RecordingsGetMeta,
+  ),
 ];
 
-const ev = (name: string, description: string, schema: TSchema): EventSpec => ({ name, description, schema, example: eventExamples[name] });
+const ev = (name: string, description: string, schema: TSchema): EventSpec => ({
+  name,
+  description,
+  schema,
+  example: eventExamples[name],
+});
 
 /** Every event type (DESIGN.md "Topics"). */
 export const EVENTS: readonly EventSpec[] = [
-  ev('peer.status', 'A peer registered, unregistered, became reachable, lagged or unreachable (AMI PeerStatus).', PeerStatusEvent),
+  ev(
+    'peer.status',
+    'A peer registered, unregistered, became reachable, lagged or unreachable (AMI PeerStatus).',
+    PeerStatusEvent,
+  ),
   ev('call.started', 'A new call appeared.', CallChangeEvent),
   ev('call.updated', 'A call changed (answered, held, transferred, new channel).', CallChangeEvent),
   ev('call.ended', 'A call ended, with the reason.', CallEndedEvent),
@@ -111,7 +210,12 @@ export const EVENTS: readonly EventSpec[] = [
   ev('audit', 'One audit record per command or refused message, hash-chained.', AuditEvent),
 ];
 
-const st = (name: string, description: string, schema: TSchema): StateSpec => ({ name, description, schema, example: stateExamples[name] });
+const st = (name: string, description: string, schema: TSchema): StateSpec => ({
+  name,
+  description,
+  schema,
+  example: stateExamples[name],
+});
 
 /** Every state snapshot (DESIGN.md "Topics"). */
 export const STATES: readonly StateSpec[] = [

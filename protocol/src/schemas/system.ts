@@ -7,13 +7,20 @@ export const SystemResources = Type.Object(
     uptime: Type.String({ maxLength: 200 }),
     uptime_s: Type.Integer({ minimum: 0 }),
     users: Type.Integer({ minimum: 0 }),
-    load_average: Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]),
+    load_average: Type.Tuple([
+      Type.Number({ minimum: 0 }),
+      Type.Number({ minimum: 0 }),
+      Type.Number({ minimum: 0 }),
+    ]),
     memory: Type.Object({
       total_bytes: Type.Integer({ minimum: 0 }),
       used_bytes: Type.Integer({ minimum: 0 }),
       free_bytes: Type.Integer({ minimum: 0 }),
     }),
-    cpu: Type.Object({ cores: Type.Integer({ minimum: 1 }), usage_pct: Type.Number({ minimum: 0, maximum: 100 }) }),
+    cpu: Type.Object({
+      cores: Type.Integer({ minimum: 1 }),
+      usage_pct: Type.Number({ minimum: 0, maximum: 100 }),
+    }),
   },
   { additionalProperties: false },
 );
@@ -48,7 +55,11 @@ export const HealthState = Type.Object(
 
 /** Size of one watched folder (seed `getharddrivers`); `bytes` null with `error` when unreadable. */
 export const FolderSize = Type.Object(
-  { path: Type.String({ maxLength: 1024 }), bytes: Nullable(Type.Integer({ minimum: 0 })), error: Type.Optional(Type.String({ maxLength: 500 })) },
+  {
+    path: Type.String({ maxLength: 1024 }),
+    bytes: Nullable(Type.Integer({ minimum: 0 })),
+    error: Type.Optional(Type.String({ maxLength: 500 })),
+  },
   { additionalProperties: false },
 );
 

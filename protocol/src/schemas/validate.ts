@@ -19,7 +19,8 @@ export const MAX_PROBLEMS = 20;
 function describe(message: string, schema: TSchema): string {
   if (message === 'Unexpected property') return 'unknown argument';
   const anyOf = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
-  if (anyOf?.every((s) => s.const !== undefined)) return `expected one of ${anyOf.map((s) => JSON.stringify(s.const)).join(', ')}`;
+  if (anyOf?.every((s) => s.const !== undefined))
+    return `expected one of ${anyOf.map((s) => JSON.stringify(s.const)).join(', ')}`;
   const description = (schema as { description?: string }).description;
   return description ? `${message} (${description})` : message;
 }
@@ -30,7 +31,8 @@ export function validate<T extends TSchema>(schema: T, value: unknown): Validate
   const problems: Problem[] = [];
   for (const e of Value.Errors(schema, value)) {
     const message = describe(e.message, e.schema);
-    if (!problems.some((p) => p.path === e.path && p.message === message)) problems.push({ path: e.path, message });
+    if (!problems.some((p) => p.path === e.path && p.message === message))
+      problems.push({ path: e.path, message });
     if (problems.length >= MAX_PROBLEMS) break;
   }
   if (problems.length === 0) problems.push({ path: '', message: 'invalid value' });
@@ -42,9 +44,13 @@ function refine(command: string, args: Record<string, unknown>): Problem[] {
   const out: Problem[] = [];
   if (command === 'recordings.get') {
     const has = (k: string) => args[k] !== undefined;
-    if (has('name') === has('uniqueid')) out.push({ path: '', message: 'give exactly one of name or uniqueid' });
+    if (has('name') === has('uniqueid'))
+      out.push({ path: '', message: 'give exactly one of name or uniqueid' });
     const name = args.name;
-    if (typeof name === 'string' && name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) {
+    if (
+      typeof name === 'string' &&
+      name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')
+    ) {
       out.push({ path: '/name', message: 'must stay under the monitor root (no empty, . or .. segments)' });
     }
   }
@@ -53,7 +59,8 @@ function refine(command: string, args: Record<string, unknown>): Problem[] {
       out.push({ path: '/field_pattern', message: 'field_pattern needs field_name' });
     }
     const { start_date: s, end_date: e } = args;
-    if (typeof s === 'string' && typeof e === 'string' && s > e) out.push({ path: '/end_date', message: 'end_date is before start_date' });
+    if (typeof s === 'string' && typeof e === 'string' && s > e)
+      out.push({ path: '/end_date', message: 'end_date is before start_date' });
   }
   return out;
 }
@@ -74,5 +81,7 @@ export function assertArgs(command: string, args: unknown): Record<string, unkno
   const r = validateArgs(command, args);
   if (r.ok) return r.value;
   const text = r.problems.map((p) => `${p.path === '' ? 'args' : p.path.slice(1)}: ${p.message}`).join('; ');
-  throw new PbxlinkError('invalid_args', `invalid arguments for ${command}: ${text}`, { details: { problems: r.problems } });
+  throw new PbxlinkError('invalid_args', `invalid arguments for ${command}: ${text}`, {
+    details: { problems: r.problems },
+  });
 }

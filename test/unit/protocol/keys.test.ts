@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, hasScope, loadPrivateKey, loadPublicKey, parseTrustedKeys, publicJwk, publicPem } from '../../../protocol/src/keys';
+import {
+  generateKeyPair,
+  hasScope,
+  loadPrivateKey,
+  loadPublicKey,
+  parseTrustedKeys,
+  publicJwk,
+  publicPem,
+} from '../../../protocol/src/keys';
 
 const pair = generateKeyPair();
 const pem = publicPem(pair.publicKey);
@@ -28,7 +36,9 @@ describe('key loading', () => {
     expect(() => loadPublicKey(input)).toThrow(expect.objectContaining({ code: 'invalid_args' }));
   });
   it('refuses a public key as a private key', () => {
-    expect(() => loadPrivateKey(jwk)).toThrow(expect.objectContaining({ code: 'invalid_args', message: expect.stringContaining('d') }));
+    expect(() => loadPrivateKey(jwk)).toThrow(
+      expect.objectContaining({ code: 'invalid_args', message: expect.stringContaining('d') }),
+    );
     expect(() => loadPrivateKey(pem)).toThrow(expect.objectContaining({ code: 'invalid_args' }));
     expect(() => loadPrivateKey(pair.publicKey)).toThrow(expect.objectContaining({ code: 'invalid_args' }));
   });
@@ -53,7 +63,11 @@ describe('trusted keys file', () => {
       { kid: 'bad kid!', publicKey: pem, scopes: ['read'] },
       { kid: 'a', publicKey: 'not a key', scopes: ['read'] },
       { kid: 'b', publicKey: jwk, scopes: ['root'] },
-      { kid: 'c', publicKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), scopes: ['read'] },
+      {
+        kid: 'c',
+        publicKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        scopes: ['read'],
+      },
       { kid: 'd', publicKey: jwk, scopes: [], extra: 1 },
       { kid: 'a', publicKey: jwk, scopes: ['read'] },
       'nope',

@@ -1,22 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { doneReply, errorReply, makeEnvelope, okReply, parseEnvelope, parseReply, partReply, stateType } from '../../../protocol/src/envelope';
+import {
+  doneReply,
+  errorReply,
+  makeEnvelope,
+  okReply,
+  parseEnvelope,
+  parseReply,
+  partReply,
+  stateType,
+} from '../../../protocol/src/envelope';
 import { ERROR_CODES } from '../../../protocol/src/errors';
-import { generateKeyPair, signCommand, verifyCommand } from '../../../protocol/src/signing';
 import {
   COMMANDS,
-  EVENTS,
   EnvelopeOf,
+  EVENTS,
+  findEvent,
+  findState,
   ReplyDoneOf,
   ReplyErrorSchema,
   ReplyOkOf,
   ReplyPartOf,
   STATES,
   StatusPayload,
-  findEvent,
-  findState,
   validate,
   validateArgs,
 } from '../../../protocol/src/schemas/index';
+import { generateKeyPair, signCommand, verifyCommand } from '../../../protocol/src/signing';
 import { agentTopics, isReplyTopicFor, parseTopic } from '../../../protocol/src/topics';
 
 const P = 'acme/pbx/v1';
@@ -25,11 +34,12 @@ const T = agentTopics(P, A);
 const keys = generateKeyPair();
 const wire = (v: unknown) => Buffer.from(JSON.stringify(v));
 let seq = 0;
-const envelope = (type: string, data: unknown) => makeEnvelope({ agent: A, boot_id: 'boot-1', seq: ++seq, type, data });
+const envelope = (type: string, data: unknown) =>
+  makeEnvelope({ agent: A, boot_id: 'boot-1', seq: ++seq, type, data });
 
 /** Drops the first required property of an object schema from a copy of `value`. */
-function withoutFirstRequired(schema: { required?: string[] }, value: unknown): unknown {
-  const key = schema.required?.[0];
+function withoutFirstRequired(schema: unknown, value: unknown): unknown {
+  const key = (schema as { required?: string[] }).required?.[0];
   if (!key || typeof value !== 'object' || value === null) return undefined;
   const { [key]: _gone, ...rest } = value as Record<string, unknown>;
   return rest;
@@ -44,7 +54,10 @@ describe('state snapshots: build → topic → parse → validate', () => {
     const st = findState(parsed?.kind === 'state' ? parsed.name : '');
     const env = parseEnvelope(payload);
     expect(env?.type).toBe(`state.${name}`);
-    expect(st && validate(EnvelopeOf(`state.${name}`, st.schema), env)).toEqual({ ok: true, value: JSON.parse(payload.toString()) });
+    expect(st && validate(EnvelopeOf(`state.${name}`, st.schema), env)).toEqual({
+      ok: true,
+      value: JSON.parse(payload.toString()),
+    });
     expect(validate(spec.schema, withoutFirstRequired(spec.schema, spec.example)).ok).toBe(false);
   });
 });
@@ -63,7 +76,18 @@ describe('events: build → topic → parse → validate', () => {
 
 describe('status', () => {
   it.each([
-    ['birth', { online: true, agent: A, boot_id: 'b', version: '0.1.0', started_at: '2026-01-01T00:00:00Z', capabilities: [], pbx: { dialect: null, asterisk_version: null, ami_version: null, chan_sip: null, pjsip: null } }],
+    [
+      'birth',
+      {
+        online: true,
+        agent: A,
+        boot_id: 'b',
+        version: '0.1.0',
+        started_at: '2026-01-01T00:00:00Z',
+        capabilities: [],
+        pbx: { dialect: null, asterisk_version: null, ami_version: null, chan_sip: null, pjsip: null },
+      },
+    ],
     ['will', { online: false, agent: A, boot_id: 'b', reason: 'connection_lost' }],
   ])('%s', (_n, body) => {
     expect(parseTopic(P, T.status)).toEqual({ kind: 'status', agent: A });
@@ -80,7 +104,10 @@ describe('commands and their replies: sign → topic → verify → validate; re
       { kid: 'ops-1', privateKey: keys.privateKey },
     );
     expect(parseTopic(P, T.cmd)).toEqual({ kind: 'cmd', agent: A });
-    const v = verifyCommand(Buffer.from(token), { agentId: A, resolveKey: () => ({ publicKey: keys.publicKey, scopes: [spec.scope] }) });
+    const v = verifyCommand(Buffer.from(token), {
+      agentId: A,
+      resolveKey: () => ({ publicKey: keys.publicKey, scopes: [spec.scope] }),
+    });
     expect(v.claims.cmd).toBe(name);
     expect(validateArgs(name, v.claims.args)).toEqual({ ok: true, value: spec.example.args });
     expect(isReplyTopicFor(P, A, v.claims.reply_to)).toBe(true);
@@ -88,7 +115,9 @@ describe('commands and their replies: sign → topic → verify → validate; re
     const id = v.claims.jti;
     const replies: Array<[unknown, object]> = [];
     if (spec.part) {
-      spec.example.parts?.forEach((p, i) => replies.push([partReply(id, i + 1, p), ReplyPartOf(spec.part ?? spec.result)]));
+      for (const [i, p] of (spec.example.parts ?? []).entries()) {
+        replies.push([partReply(id, i + 1, p), ReplyPartOf(spec.part)]);
+      }
       replies.push([doneReply(id, spec.example.result), ReplyDoneOf(spec.result)]);
     } else {
       replies.push([okReply(id, spec.example.result), ReplyOkOf(spec.result)]);
@@ -110,9 +139,17 @@ describe('commands and their replies: sign → topic → verify → validate; re
 
 describe('blob chunks', () => {
   it('topic round trip for the transfer announced by recordings.get', () => {
-    const meta = COMMANDS.find((c) => c.name === 'recordings.get')?.example.parts?.[0] as { transfer_id: string; chunks: number };
+    const meta = COMMANDS.find((c) => c.name === 'recordings.get')?.example.parts?.[0] as {
+      transfer_id: string;
+      chunks: number;
+    };
     for (let i = 0; i < meta.chunks; i++) {
-      expect(parseTopic(P, T.blob(meta.transfer_id, i))).toEqual({ kind: 'blob', agent: A, transferId: meta.transfer_id, index: i });
+      expect(parseTopic(P, T.blob(meta.transfer_id, i))).toEqual({
+        kind: 'blob',
+        agent: A,
+        transferId: meta.transfer_id,
+        index: i,
+      });
     }
   });
 });

@@ -1,18 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, EVENTS, STATES, assertArgs, findCommand, validate, validateArgs } from '../../../protocol/src/schemas/index';
+import {
+  assertArgs,
+  COMMANDS,
+  EVENTS,
+  findCommand,
+  STATES,
+  validate,
+  validateArgs,
+} from '../../../protocol/src/schemas/index';
 
 describe('registry', () => {
   it('lists every command of DESIGN.md once', () => {
     const names = COMMANDS.map((c) => c.name).sort();
     expect(names).toEqual(
       [
-        'agent.info', 'agent.refresh', 'peers.list', 'calls.list', 'extensions.list', 'extensions.get', 'system.resources',
-        'system.disks', 'system.firewall', 'cdr.query', 'recordings.get', 'extensions.create', 'extensions.update',
-        'extensions.delete', 'followme.get', 'followme.list', 'followme.create', 'followme.update', 'followme.delete',
+        'agent.info',
+        'agent.refresh',
+        'peers.list',
+        'calls.list',
+        'extensions.list',
+        'extensions.get',
+        'system.resources',
+        'system.disks',
+        'system.firewall',
+        'cdr.query',
+        'recordings.get',
+        'extensions.create',
+        'extensions.update',
+        'extensions.delete',
+        'followme.get',
+        'followme.list',
+        'followme.create',
+        'followme.update',
+        'followme.delete',
       ].sort(),
     );
     expect(EVENTS.map((e) => e.name).sort()).toEqual(
-      ['peer.status', 'call.started', 'call.updated', 'call.ended', 'cdr.new', 'recording.new', 'config.changed', 'audit'].sort(),
+      [
+        'peer.status',
+        'call.started',
+        'call.updated',
+        'call.ended',
+        'cdr.new',
+        'recording.new',
+        'config.changed',
+        'audit',
+      ].sort(),
     );
     expect(STATES.map((s) => s.name).sort()).toEqual(['calls', 'disks', 'firewall', 'health', 'peers']);
   });
@@ -77,27 +110,66 @@ describe('argument validation names the argument', () => {
 
   it('accepts the forms FreePBX uses', () => {
     const good: Array<[string, Record<string, unknown>]> = [
-      ['extensions.create', { account: '101', nat: 'force_rport,comedia', transport: 'udp,tcp,tls', qualify: '2000', deny: '0.0.0.0/0.0.0.0', permit: '192.168.1.0/255.255.255.0&10.0.0.0/255.0.0.0', allow: 'ulaw&alaw', disallow: 'all', callerid: 'device <101>', host: 'dynamic', type: 'friend' }],
+      [
+        'extensions.create',
+        {
+          account: '101',
+          nat: 'force_rport,comedia',
+          transport: 'udp,tcp,tls',
+          qualify: '2000',
+          deny: '0.0.0.0/0.0.0.0',
+          permit: '192.168.1.0/255.255.255.0&10.0.0.0/255.0.0.0',
+          allow: 'ulaw&alaw',
+          disallow: 'all',
+          callerid: 'device <101>',
+          host: 'dynamic',
+          type: 'friend',
+        },
+      ],
       ['extensions.update', { account: '101', dtmfmode: 'info', callgroup: '1,3-4' }],
-      ['followme.create', { grpnum: '106', grplist: '106-905312089995#', needsconf: true, ringing: 'default', strategy: 'ringallv2-prim', grptime: 60, pre_ring: 0 }],
-      ['followme.update', { grpnum: '106', grplist: '106,107', needsconf: '', postdest: 'ext-local,vmu106,1' }],
+      [
+        'followme.create',
+        {
+          grpnum: '106',
+          grplist: '106-905312089995#',
+          needsconf: true,
+          ringing: 'default',
+          strategy: 'ringallv2-prim',
+          grptime: 60,
+          pre_ring: 0,
+        },
+      ],
+      [
+        'followme.update',
+        { grpnum: '106', grplist: '106,107', needsconf: '', postdest: 'ext-local,vmu106,1' },
+      ],
       ['cdr.query', {}],
-      ['cdr.query', { status: 'NO ANSWER', recordings: 'only', format: 'rows', compress: true, cursor: 'eyJ0IjoxfQ' }],
+      [
+        'cdr.query',
+        { status: 'NO ANSWER', recordings: 'only', format: 'rows', compress: true, cursor: 'eyJ0IjoxfQ' },
+      ],
       ['recordings.get', { uniqueid: '1768472430.14', offset: 65536 }],
       ['agent.info', {}],
     ];
-    for (const [cmd, args] of good) expect(validateArgs(cmd, args), `${cmd} ${JSON.stringify(args)}`).toEqual({ ok: true, value: args });
+    for (const [cmd, args] of good)
+      expect(validateArgs(cmd, args), `${cmd} ${JSON.stringify(args)}`).toEqual({ ok: true, value: args });
     expect(validateArgs('agent.info', undefined).ok).toBe(true);
   });
 
   it('assertArgs throws invalid_args with the problems as details', () => {
     expect(() => assertArgs('extensions.get', { account: 'x' })).toThrow(
-      expect.objectContaining({ code: 'invalid_args', message: expect.stringContaining('account'), details: { problems: [expect.objectContaining({ path: '/account' })] } }),
+      expect.objectContaining({
+        code: 'invalid_args',
+        message: expect.stringContaining('account'),
+        details: { problems: [expect.objectContaining({ path: '/account' })] },
+      }),
     );
   });
 
   it('an unknown command is unknown_command', () => {
-    expect(() => validateArgs('shell.exec', {})).toThrow(expect.objectContaining({ code: 'unknown_command' }));
+    expect(() => validateArgs('shell.exec', {})).toThrow(
+      expect.objectContaining({ code: 'unknown_command' }),
+    );
     expect(findCommand('shell.exec')).toBeUndefined();
   });
 

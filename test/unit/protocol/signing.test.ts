@@ -1,16 +1,25 @@
 import { createHmac, createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { CompactSign, compactVerify, exportJWK, exportPKCS8, exportSPKI, importJWK, importPKCS8, importSPKI } from 'jose';
+import {
+  CompactSign,
+  compactVerify,
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  importJWK,
+  importPKCS8,
+  importSPKI,
+} from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadPublicKey as loadPub } from '../../../protocol/src/keys';
 import {
+  generateKeyPair,
   MAX_COMMAND_BYTES,
   MemoryReplayCache,
-  type VerifyOptions,
-  generateKeyPair,
   peekCommand,
   publicJwk,
   publicPem,
   signCommand,
+  type VerifyOptions,
   verifyCommand,
 } from '../../../protocol/src/signing';
 
@@ -19,7 +28,15 @@ const AGENT = 'pbx-101';
 const good = generateKeyPair();
 const other = generateKeyPair();
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-const baseClaims = () => ({ iss: 'ops-1', aud: AGENT, jti: 'jti-0001', iat: NOW, exp: NOW + 60, cmd: 'agent.info', args: {} });
+const baseClaims = () => ({
+  iss: 'ops-1',
+  aud: AGENT,
+  jti: 'jti-0001',
+  iat: NOW,
+  exp: NOW + 60,
+  cmd: 'agent.info',
+  args: {},
+});
 
 /** Signs arbitrary header and payload with the good key (as an attacker or a buggy client could). */
 function rawSign(header: unknown, payload: unknown, key = good.privateKey): string {
@@ -44,9 +61,14 @@ function opts(extra: Partial<VerifyOptions> = {}): VerifyOptions & { lookups: st
 
 describe('sign and verify', () => {
   it('signs with exactly the documented header and verifies', () => {
-    const token = signCommand({ aud: AGENT, cmd: 'agent.info', args: {} }, { kid: 'ops-1', privateKey: good.privateKey, nowSecs: NOW });
+    const token = signCommand(
+      { aud: AGENT, cmd: 'agent.info', args: {} },
+      { kid: 'ops-1', privateKey: good.privateKey, nowSecs: NOW },
+    );
     const [h] = token.split('.');
-    expect(Buffer.from(h ?? '', 'base64url').toString()).toBe('{"alg":"EdDSA","kid":"ops-1","typ":"pbxlink-cmd+jwt"}');
+    expect(Buffer.from(h ?? '', 'base64url').toString()).toBe(
+      '{"alg":"EdDSA","kid":"ops-1","typ":"pbxlink-cmd+jwt"}',
+    );
     const v = verifyCommand(token, opts());
     expect(v.claims).toMatchObject({ iss: 'ops-1', aud: AGENT, iat: NOW, exp: NOW + 60, cmd: 'agent.info' });
     expect(v.claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -57,7 +79,11 @@ describe('sign and verify', () => {
     expect(() => verifyCommand(rawSign(H, baseClaims()), opts({ nowSecs: NOW + 60 + 59 }))).not.toThrow();
   });
   it('peekCommand reads kid/jti/cmd without verifying', () => {
-    expect(peekCommand(rawSign(H, baseClaims()))).toEqual({ kid: 'ops-1', jti: 'jti-0001', cmd: 'agent.info' });
+    expect(peekCommand(rawSign(H, baseClaims()))).toEqual({
+      kid: 'ops-1',
+      jti: 'jti-0001',
+      cmd: 'agent.info',
+    });
     expect(peekCommand('garbage')).toEqual({ kid: null, jti: null, cmd: null });
   });
 });
@@ -81,17 +107,37 @@ describe('rejection matrix (issue 2), one row each', () => {
     return `${input}.${nodeSign('sha256', Buffer.from(input), rsa.privateKey).toString('base64url')}`;
   })();
   const rows: Array<[string, () => string, string]> = [
-    ['alg none', () => `${b64({ alg: 'none', kid: 'ops-1', typ: 'pbxlink-cmd+jwt' })}.${b64(baseClaims())}.`, 'bad_signature'],
+    [
+      'alg none',
+      () => `${b64({ alg: 'none', kid: 'ops-1', typ: 'pbxlink-cmd+jwt' })}.${b64(baseClaims())}.`,
+      'bad_signature',
+    ],
     ['HS256 with the public key as HMAC secret', () => hs256, 'bad_signature'],
     ['RS256', () => rs256, 'bad_signature'],
-    ['unknown kid', () => rawSign({ ...H, kid: 'stranger' }, { ...baseClaims(), iss: 'stranger' }), 'unknown_key'],
+    [
+      'unknown kid',
+      () => rawSign({ ...H, kid: 'stranger' }, { ...baseClaims(), iss: 'stranger' }),
+      'unknown_key',
+    ],
     ['missing kid', () => rawSign({ alg: 'EdDSA', typ: 'pbxlink-cmd+jwt' }, baseClaims()), 'unknown_key'],
-    ['tampered payload', () => `${vh}.${b64({ ...baseClaims(), cmd: 'extensions.delete' })}.${vs}`, 'bad_signature'],
-    ['tampered header', () => `${b64({ alg: 'EdDSA', kid: 'ops-1', typ: 'pbxlink-cmd+jwt', x: 1 })}.${vp}.${vs}`, 'bad_signature'],
+    [
+      'tampered payload',
+      () => `${vh}.${b64({ ...baseClaims(), cmd: 'extensions.delete' })}.${vs}`,
+      'bad_signature',
+    ],
+    [
+      'tampered header',
+      () => `${b64({ alg: 'EdDSA', kid: 'ops-1', typ: 'pbxlink-cmd+jwt', x: 1 })}.${vp}.${vs}`,
+      'bad_signature',
+    ],
     ['signature of another key', () => rawSign(H, baseClaims(), other.privateKey), 'bad_signature'],
     ['aud mismatch', () => rawSign(H, { ...baseClaims(), aud: 'pbx-999' }), 'forbidden'],
     ['expired', () => rawSign(H, { ...baseClaims(), iat: NOW - 200, exp: NOW - 61 }), 'expired'],
-    ['iat in the future beyond 60 s skew', () => rawSign(H, { ...baseClaims(), iat: NOW + 61, exp: NOW + 120 }), 'expired'],
+    [
+      'iat in the future beyond 60 s skew',
+      () => rawSign(H, { ...baseClaims(), iat: NOW + 61, exp: NOW + 120 }),
+      'expired',
+    ],
     ['lifetime over 300 s', () => rawSign(H, { ...baseClaims(), exp: NOW + 301 }), 'expired'],
     ['missing iss', () => rawSign(H, noIss), 'invalid_args'],
     ['missing aud', () => rawSign(H, noAud), 'invalid_args'],
@@ -103,14 +149,18 @@ describe('rejection matrix (issue 2), one row each', () => {
     ['not a JWS at all', () => 'hello world', 'bad_signature'],
   ];
   it.each(rows)('%s → %s', (_name, make, code) => {
-    expect(() => verifyCommand(make(), opts())).toThrow(expect.objectContaining({ name: 'PbxlinkError', code }));
+    expect(() => verifyCommand(make(), opts())).toThrow(
+      expect.objectContaining({ name: 'PbxlinkError', code }),
+    );
   });
 
   it('replayed jti (another token with the same jti) → replayed', () => {
     const replay = new MemoryReplayCache();
     verifyCommand(rawSign(H, baseClaims()), opts({ replay }));
     const second = rawSign(H, { ...baseClaims(), args: { again: true } });
-    expect(() => verifyCommand(second, opts({ replay }))).toThrow(expect.objectContaining({ code: 'replayed' }));
+    expect(() => verifyCommand(second, opts({ replay }))).toThrow(
+      expect.objectContaining({ code: 'replayed' }),
+    );
   });
 
   it('a 1 MB input is rejected before any key lookup or crypto', () => {
@@ -118,19 +168,36 @@ describe('rejection matrix (issue 2), one row each', () => {
     const huge = rawSign(H, { ...baseClaims(), args: { pad: 'x'.repeat(1024 * 1024) } });
     const o = opts();
     const t0 = performance.now();
-    expect(() => verifyCommand(huge, o)).toThrow(expect.objectContaining({ code: 'bad_signature', message: expect.stringContaining(String(MAX_COMMAND_BYTES)) }));
+    expect(() => verifyCommand(huge, o)).toThrow(
+      expect.objectContaining({
+        code: 'bad_signature',
+        message: expect.stringContaining(String(MAX_COMMAND_BYTES)),
+      }),
+    );
     expect(o.lookups).toEqual([]);
     expect(performance.now() - t0).toBeLessThan(50);
-    expect(() => verifyCommand(Buffer.from(huge), o)).toThrow(expect.objectContaining({ code: 'bad_signature' }));
+    expect(() => verifyCommand(Buffer.from(huge), o)).toThrow(
+      expect.objectContaining({ code: 'bad_signature' }),
+    );
     expect(o.lookups).toEqual([]);
   });
 
   it('also refuses: iss ≠ kid, exp before iat, nbf in the future, a non-Ed25519 signature length', () => {
-    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), iss: 'ops-2' }), opts())).toThrow(expect.objectContaining({ code: 'invalid_args' }));
-    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), exp: NOW - 1 }), opts())).toThrow(expect.objectContaining({ code: 'expired' }));
-    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), nbf: NOW + 100 }), opts())).toThrow(expect.objectContaining({ code: 'expired' }));
-    expect(() => verifyCommand(`${vh}.${vp}.${vs.slice(0, 40)}`, opts())).toThrow(expect.objectContaining({ code: 'bad_signature' }));
-    expect(() => verifyCommand(rawSign({ ...H, typ: 'JWT' }, baseClaims()), opts())).toThrow(expect.objectContaining({ code: 'bad_signature' }));
+    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), iss: 'ops-2' }), opts())).toThrow(
+      expect.objectContaining({ code: 'invalid_args' }),
+    );
+    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), exp: NOW - 1 }), opts())).toThrow(
+      expect.objectContaining({ code: 'expired' }),
+    );
+    expect(() => verifyCommand(rawSign(H, { ...baseClaims(), nbf: NOW + 100 }), opts())).toThrow(
+      expect.objectContaining({ code: 'expired' }),
+    );
+    expect(() => verifyCommand(`${vh}.${vp}.${vs.slice(0, 40)}`, opts())).toThrow(
+      expect.objectContaining({ code: 'bad_signature' }),
+    );
+    expect(() => verifyCommand(rawSign({ ...H, typ: 'JWT' }, baseClaims()), opts())).toThrow(
+      expect.objectContaining({ code: 'bad_signature' }),
+    );
   });
 });
 
@@ -160,34 +227,71 @@ describe('interop with jose (independent implementation)', () => {
     const pair = generateKeyPairSync('ed25519');
     const jwk = await exportJWK(pair.privateKey);
     const key = await importJWK(jwk, 'EdDSA');
-    const token = await new CompactSign(new TextEncoder().encode(JSON.stringify({ ...baseClaims(), iss: 'jose-1' })))
+    const token = await new CompactSign(
+      new TextEncoder().encode(JSON.stringify({ ...baseClaims(), iss: 'jose-1' })),
+    )
       .setProtectedHeader({ alg: 'EdDSA', kid: 'jose-1', typ: 'pbxlink-cmd+jwt' })
       .sign(key);
     const { d: _d, ...pub } = jwk;
-    const v = verifyCommand(token, { agentId: AGENT, nowSecs: NOW, resolveKey: () => ({ publicKey: loadPub(pub), scopes: ['read'] }) });
+    const v = verifyCommand(token, {
+      agentId: AGENT,
+      nowSecs: NOW,
+      resolveKey: () => ({ publicKey: loadPub(pub), scopes: ['read'] }),
+    });
     expect(v.claims.iss).toBe('jose-1');
   });
   it('a command signed here verifies with jose (PEM keys)', async () => {
     const pkcs8 = good.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    const token = signCommand({ aud: AGENT, cmd: 'cdr.query', args: { limit: 5 } }, { kid: 'ops-1', privateKey: pkcs8, nowSecs: NOW });
+    const token = signCommand(
+      { aud: AGENT, cmd: 'cdr.query', args: { limit: 5 } },
+      { kid: 'ops-1', privateKey: pkcs8, nowSecs: NOW },
+    );
     const pub = await importSPKI(publicPem(good.publicKey), 'EdDSA');
     const { payload, protectedHeader } = await compactVerify(token, pub);
     expect(protectedHeader).toEqual({ alg: 'EdDSA', kid: 'ops-1', typ: 'pbxlink-cmd+jwt' });
-    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ aud: AGENT, cmd: 'cdr.query', args: { limit: 5 } });
+    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({
+      aud: AGENT,
+      cmd: 'cdr.query',
+      args: { limit: 5 },
+    });
   });
   it('keys exported by jose load here, and ours load in jose', async () => {
     const pair = generateKeyPairSync('ed25519');
     const josePem = await exportPKCS8(pair.privateKey);
-    const token = signCommand({ aud: AGENT, cmd: 'agent.info' }, { kid: 'k', privateKey: josePem, nowSecs: NOW });
+    const token = signCommand(
+      { aud: AGENT, cmd: 'agent.info' },
+      { kid: 'k', privateKey: josePem, nowSecs: NOW },
+    );
     const spki = await exportSPKI(pair.publicKey);
-    expect(verifyCommand(token, { agentId: AGENT, nowSecs: NOW, resolveKey: () => ({ publicKey: loadPub(spki), scopes: [] }) }).claims.cmd).toBe('agent.info');
-    await expect(importPKCS8(good.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'EdDSA')).resolves.toBeDefined();
+    expect(
+      verifyCommand(token, {
+        agentId: AGENT,
+        nowSecs: NOW,
+        resolveKey: () => ({ publicKey: loadPub(spki), scopes: [] }),
+      }).claims.cmd,
+    ).toBe('agent.info');
+    await expect(
+      importPKCS8(good.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'EdDSA'),
+    ).resolves.toBeDefined();
     await expect(importJWK(publicJwk(good.publicKey), 'EdDSA')).resolves.toBeDefined();
   });
   it('signs with a private JWK', () => {
     const jwk = good.privateKey.export({ format: 'jwk' });
-    const token = signCommand({ aud: AGENT, cmd: 'agent.info' }, { kid: 'ops-1', privateKey: jwk, nowSecs: NOW });
+    const token = signCommand(
+      { aud: AGENT, cmd: 'agent.info' },
+      { kid: 'ops-1', privateKey: jwk, nowSecs: NOW },
+    );
     expect(verifyCommand(token, opts()).claims.cmd).toBe('agent.info');
-    expect(() => signCommand({ aud: AGENT, cmd: 'x' }, { kid: 'ops-1', privateKey: createPrivateKey(good.privateKey.export({ format: 'pem', type: 'pkcs8' })).export({ format: 'pem', type: 'pkcs8' }).toString() })).not.toThrow();
+    expect(() =>
+      signCommand(
+        { aud: AGENT, cmd: 'x' },
+        {
+          kid: 'ops-1',
+          privateKey: createPrivateKey(good.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+            .export({ format: 'pem', type: 'pkcs8' })
+            .toString(),
+        },
+      ),
+    ).not.toThrow();
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_TOPIC_PREFIX,
   agentTopics,
   consumerFilters,
+  DEFAULT_TOPIC_PREFIX,
   isReplyTopicFor,
   parseTopic,
   topicMatches,
