@@ -1,26 +1,20 @@
 import {
   closeSync,
-  ftruncateSync,
   mkdirSync,
   openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { PbxlinkError } from '../core/errors';
+import { listSegments, readJson, readLines, scanSegment, type Segment } from './outbox-files';
 
 /** Default bound of the on-disk outbox (issue 4 part 3). */
 export const DEFAULT_OUTBOX_BYTES = 64 * 1024 * 1024;
 /** Default size at which a segment is sealed and a new one started. */
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
-const SEGMENT_RE = /^(\d{12})\.seg$/;
-const READ_CHUNK = 64 * 1024;
 const FLUSH_AT = 256 * 1024;
 
 /** One message read back from the outbox; `id` is the token to `ack` it with. */
@@ -38,12 +32,6 @@ export interface DiskOutboxOptions {
   /** Milliseconds between writes of the replay cursor (a crash replays at most this much again). */
   cursorDelayMs?: number;
   now?: () => number;
-}
-
-interface Segment {
-  n: number;
-  size: number;
-  entries: number;
 }
 
 interface Pending {
@@ -296,34 +284,10 @@ export class DiskOutbox {
         this.readOffset = 0;
         continue;
       }
-      const fd = openSync(this.path(seg.n), 'r');
-      try {
-        let len = Math.min(READ_CHUNK, seg.size - this.readOffset);
-        let buf = Buffer.alloc(len);
-        let got = readSync(fd, buf, 0, len, this.readOffset);
-        let nl = buf.lastIndexOf(10, got - 1);
-        // A line longer than one chunk: read exactly up to its end.
-        while (nl < 0 && this.readOffset + got < seg.size) {
-          len = Math.min(len * 2, seg.size - this.readOffset);
-          buf = Buffer.alloc(len);
-          got = readSync(fd, buf, 0, len, this.readOffset);
-          nl = buf.lastIndexOf(10, got - 1);
-        }
-        if (nl < 0) return false;
-        let start = 0;
-        while (start <= nl) {
-          const end = buf.indexOf(10, start);
-          const line = buf.toString('utf8', start, end);
-          const tab = line.indexOf('\t');
-          const entryEnd = this.readOffset + end + 1;
-          if (tab > 0) this.readBuf.push({ topic: line.slice(0, tab), payload: line.slice(tab + 1), end: entryEnd });
-          else this.readBuf.push({ topic: '', payload: '', end: entryEnd });
-          start = end + 1;
-        }
-        this.readOffset += nl + 1;
-      } finally {
-        closeSync(fd);
-      }
+      const { lines, consumed } = readLines(this.path(seg.n), this.readOffset, seg.size);
+      if (consumed === 0) return false;
+      this.readBuf.push(...lines);
+      this.readOffset += consumed;
       if (this.readBuf.length > 0) return true;
     }
   }
@@ -357,11 +321,7 @@ export class DiskOutbox {
       this.droppedCount = drop.dropped!;
       this.droppedSince = typeof drop.since === 'string' ? drop.since : null;
     }
-    const names = readdirSync(this.dir)
-      .map((f) => SEGMENT_RE.exec(f))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
+    const names = listSegments(this.dir);
     const curSeg = cur && Number.isSafeInteger(cur.segment) ? cur.segment! : 0;
     for (const n of names) {
       if (n < curSeg) {
@@ -380,37 +340,5 @@ export class DiskOutbox {
     }
     this.readSeg = this.cursor.seg;
     this.readOffset = this.cursor.offset;
-  }
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** Counts the complete lines of a segment, cutting off a torn last line left by a crash. */
-function scanSegment(file: string, n: number): Segment {
-  const size = statSync(file).size;
-  const fd = openSync(file, 'r+');
-  try {
-    const buf = Buffer.alloc(READ_CHUNK);
-    let entries = 0;
-    let lastNl = -1;
-    for (let pos = 0; pos < size; ) {
-      const got = readSync(fd, buf, 0, Math.min(READ_CHUNK, size - pos), pos);
-      if (got <= 0) break;
-      for (let i = buf.indexOf(10); i >= 0 && i < got; i = buf.indexOf(10, i + 1)) {
-        entries++;
-        lastNl = pos + i;
-      }
-      pos += got;
-    }
-    if (lastNl + 1 < size) ftruncateSync(fd, lastNl + 1);
-    return { n, size: lastNl + 1, entries };
-  } finally {
-    closeSync(fd);
   }
 }
