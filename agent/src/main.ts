@@ -54,7 +54,11 @@ async function main(argv: string[], env: Record<string, string | undefined> = pr
   }
   const [cmd, ...rest] = positionals;
   if (cmd === undefined || rest.length > 0 || (cmd !== 'run' && cmd !== 'check')) {
-    err(cmd === undefined ? 'pbxlink: missing command (run or check)' : `pbxlink: unknown command or extra argument: ${rest[0] ?? cmd}`);
+    err(
+      cmd === undefined
+        ? 'pbxlink: missing command (run or check)'
+        : `pbxlink: unknown command or extra argument: ${rest[0] ?? cmd}`,
+    );
     err('Try `pbxlink --help`.');
     return EXIT.usage;
   }

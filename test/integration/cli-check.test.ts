@@ -28,7 +28,12 @@ let keysFile: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pbxlink-check-'));
   keysFile = join(dir, 'trusted-keys.json');
-  writeFileSync(keysFile, JSON.stringify([{ kid: 'ops-1', publicKey: publicPem(generateKeyPairSync('ed25519').publicKey), scopes: ['read'] }]));
+  writeFileSync(
+    keysFile,
+    JSON.stringify([
+      { kid: 'ops-1', publicKey: publicPem(generateKeyPairSync('ed25519').publicKey), scopes: ['read'] },
+    ]),
+  );
   [broker, dbs, sim] = await Promise.all([
     startMosquitto({ users: { agent: MQTT_PASS } }),
     createTestDatabases({ cdr: 'freepbx-2.11', config: 'freepbx-2.11' }),
@@ -68,8 +73,11 @@ async function check(e: Record<string, string>) {
   const r = await procs.runNode(['--import', 'tsx', MAIN, 'check'], { env: e, timeoutMs: 30_000 });
   const all = `${r.stdout}\n${r.stderr}`;
   // No configured secret ever leaves the process, in any form we were given it.
-  for (const s of [MQTT_PASS, DB_PASS, AMI_SECRET, encodeURIComponent(DB_PASS)]) expect(all, `secret ${s} leaked:\n${all}`).not.toContain(s);
-  const line = (name: string) => r.stdout.split('\n').find((l) => new RegExp(`^\\s+${name}\\s{2,}(ok|FAILED)\\s`).test(l)) ?? `(no ${name} line)\n${all}`;
+  for (const s of [MQTT_PASS, DB_PASS, AMI_SECRET, encodeURIComponent(DB_PASS)])
+    expect(all, `secret ${s} leaked:\n${all}`).not.toContain(s);
+  const line = (name: string) =>
+    r.stdout.split('\n').find((l) => new RegExp(`^\\s+${name}\\s{2,}(ok|FAILED)\\s`).test(l)) ??
+    `(no ${name} line)\n${all}`;
   return { ...r, all, line };
 }
 
@@ -77,7 +85,9 @@ describe('pbxlink check', () => {
   it('prints the masked configuration with sources, and ok for every working connection (exit 0)', async () => {
     const r = await check(env({}));
     expect(r.line('trusted keys')).toMatch(/ok\s+.*trusted-keys\.json: 1 key\(s\)$/);
-    expect(r.line('ami')).toMatch(new RegExp(`ok\\s+admin@127\\.0\\.0\\.1:${sim.port}: logged in \\(Asterisk Call Manager/`));
+    expect(r.line('ami')).toMatch(
+      new RegExp(`ok\\s+admin@127\\.0\\.0\\.1:${sim.port}: logged in \\(Asterisk Call Manager/`),
+    );
     expect(r.line('db')).toMatch(new RegExp(`ok\\s+${dbUser}@127\\.0\\.0\\.1:3306: SELECT 1 ok`));
     expect(r.line('config db')).toMatch(/ok\s+database .*_cfg present/);
     expect(r.line('cdr table')).toMatch(/ok\s+.*_cdr\.cdr readable/);
@@ -99,7 +109,9 @@ describe('pbxlink check', () => {
         PBXLINK_BROKER_PASSWORD: `wrong-${MQTT_PASS}`,
       }),
     );
-    expect(r.line('ami')).toMatch(new RegExp(`FAILED\\s+admin@127\\.0\\.0\\.1:${closed}: connection refused$`));
+    expect(r.line('ami')).toMatch(
+      new RegExp(`FAILED\\s+admin@127\\.0\\.0\\.1:${closed}: connection refused$`),
+    );
     expect(r.line('db')).toMatch(/FAILED\s+.*Access denied for user/);
     expect(r.line('cdr table')).toMatch(/FAILED\s+not checked: no database connection/);
     expect(r.line('mqtt')).toMatch(/FAILED\s+.*(Not authorized|Bad User Name or Password)/i);
@@ -109,16 +121,27 @@ describe('pbxlink check', () => {
   });
 
   it('reports a refused AMI login and a missing CDR table', async () => {
-    const r = await check(env({ PBXLINK_AMI_URL: `ami://admin:not-${AMI_SECRET}@127.0.0.1:${sim.port}`, PBXLINK_CDR_DB: `${dbs.cdrDb}_missing` }));
+    const r = await check(
+      env({
+        PBXLINK_AMI_URL: `ami://admin:not-${AMI_SECRET}@127.0.0.1:${sim.port}`,
+        PBXLINK_CDR_DB: `${dbs.cdrDb}_missing`,
+      }),
+    );
     expect(r.line('ami')).toMatch(/FAILED\s+.*login refused: Authentication failed$/);
     expect(r.line('cdr table')).toMatch(/FAILED\s+.*_missing\.cdr: /);
     expect(r.code).toBe(1);
   });
 
   it('with an invalid configuration prints every problem, tests nothing and exits 78', async () => {
-    const r = await check(env({ PBXLINK_BROKER_URL: 'http://127.0.0.1:1', PBXLINK_AGENT_ID: 'no spaces allowed' }));
-    expect(r.stdout).toMatch(/^config error: broker\.url \(env PBXLINK_BROKER_URL\): scheme http:\/\/ is not supported/m);
-    expect(r.stdout).toMatch(/^config error: agent_id \(env PBXLINK_AGENT_ID\): "no spaces allowed" is not a valid agent id/m);
+    const r = await check(
+      env({ PBXLINK_BROKER_URL: 'http://127.0.0.1:1', PBXLINK_AGENT_ID: 'no spaces allowed' }),
+    );
+    expect(r.stdout).toMatch(
+      /^config error: broker\.url \(env PBXLINK_BROKER_URL\): scheme http:\/\/ is not supported/m,
+    );
+    expect(r.stdout).toMatch(
+      /^config error: agent_id \(env PBXLINK_AGENT_ID\): "no spaces allowed" is not a valid agent id/m,
+    );
     expect(r.stdout).toContain('2 configuration problem(s); connections not tested');
     expect(r.stdout).not.toContain('connections:');
     expect(r.code).toBe(78);

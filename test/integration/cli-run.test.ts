@@ -25,7 +25,12 @@ let broker: MosquittoBroker;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pbxlink-run-'));
   keysFile = join(dir, 'keys.json');
-  writeFileSync(keysFile, JSON.stringify([{ kid: 'k', publicKey: publicPem(generateKeyPairSync('ed25519').publicKey), scopes: ['admin'] }]));
+  writeFileSync(
+    keysFile,
+    JSON.stringify([
+      { kid: 'k', publicKey: publicPem(generateKeyPairSync('ed25519').publicKey), scopes: ['admin'] },
+    ]),
+  );
   broker = await startMosquitto();
 });
 afterAll(async () => {
@@ -34,7 +39,10 @@ afterAll(async () => {
 });
 
 const pbxlink = (args: string[], env: Record<string, string> = {}) =>
-  procs.runNode(['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 30_000 });
+  procs.runNode(['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeoutMs: 30_000,
+  });
 
 function validEnv(stateDir: string): Record<string, string> {
   return {
@@ -69,12 +77,20 @@ describe('pbxlink command line', () => {
 
   it('run with an invalid configuration lists every problem on stderr, one per line, and exits 78', async () => {
     const cfg = join(dir, 'bad.yaml');
-    writeFileSync(cfg, 'agent_id: "x y"\nbroker:\n  password: yaml-Secret-9a\nschedules:\n  health: nope\nfoo: 1\n');
-    const r = await pbxlink(['run', '--config', cfg], { PBXLINK_DISCOVERY: '0', PBXLINK_TRUSTED_KEYS: join(dir, 'none.json') });
+    writeFileSync(
+      cfg,
+      'agent_id: "x y"\nbroker:\n  password: yaml-Secret-9a\nschedules:\n  health: nope\nfoo: 1\n',
+    );
+    const r = await pbxlink(['run', '--config', cfg], {
+      PBXLINK_DISCOVERY: '0',
+      PBXLINK_TRUSTED_KEYS: join(dir, 'none.json'),
+    });
     const lines = r.stderr.split('\n');
     expect(lines).toEqual([
       expect.stringMatching(/^config error: foo \(file .*bad\.yaml\): unknown setting$/),
-      expect.stringMatching(/^config error: schedules\.health \(file .*\): "nope" is not a valid cron expression/),
+      expect.stringMatching(
+        /^config error: schedules\.health \(file .*\): "nope" is not a valid cron expression/,
+      ),
       expect.stringMatching(/^config error: broker\.url: required/),
       expect.stringMatching(/^config error: agent_id \(file .*\): "x y" is not a valid agent id/),
       expect.stringMatching(/^config error: trusted keys file .*none\.json: cannot read \(does not exist\)/),
@@ -103,7 +119,10 @@ describe('pbxlink command line', () => {
     writeFileSync(join(stateDir, 'agent.lock'), JSON.stringify({ pid: 2 ** 22 + 12345 })); // above pid_max: dead
     const p = procs.tsx(MAIN, ['run'], { env: { PATH: process.env.PATH ?? '', ...validEnv(stateDir) } });
     // Either the agent core is not there yet (exit 1 at once), or it starts and stops on SIGTERM (exit 0).
-    const first = await Promise.race([p.exited.then(() => 'exited' as const), p.waitForLine(/"msg":"agent started"/, 25_000).then(() => 'started' as const)]);
+    const first = await Promise.race([
+      p.exited.then(() => 'exited' as const),
+      p.waitForLine(/"msg":"agent started"/, 25_000).then(() => 'started' as const),
+    ]);
     if (first === 'started') {
       expect(JSON.parse(readFileSync(join(stateDir, 'agent.lock'), 'utf8')).pid).toBe(p.child.pid);
       const r = await p.stop('SIGTERM', 20_000);
@@ -122,11 +141,22 @@ describe('pbxlink command line', () => {
     // Inside the repo so the bundle resolves node_modules like dist/ does.
     const out = mkdtempSync(join(ROOT, 'node_modules', '.pbxlink-cli-test-'));
     try {
-      await build({ entryPoints: { pbxlink: MAIN }, outdir: out, bundle: true, platform: 'node', format: 'esm', target: 'node18', packages: 'external', logLevel: 'silent' });
+      await build({
+        entryPoints: { pbxlink: MAIN },
+        outdir: out,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node18',
+        packages: 'external',
+        logLevel: 'silent',
+      });
       const bundle = join(out, 'pbxlink.js');
       const v = await procs.runNode([bundle, '--version'], { env: { PATH: process.env.PATH ?? '' } });
       expect([v.code, v.stdout.trim()]).toEqual([0, VERSION]);
-      const c = await procs.runNode([bundle, 'check'], { env: { PATH: process.env.PATH ?? '', PBXLINK_DISCOVERY: '0', PBXLINK_TRUSTED_KEYS: keysFile } });
+      const c = await procs.runNode([bundle, 'check'], {
+        env: { PATH: process.env.PATH ?? '', PBXLINK_DISCOVERY: '0', PBXLINK_TRUSTED_KEYS: keysFile },
+      });
       expect(c.stdout).toContain('config error: broker.url: required');
       expect(c.code).toBe(78);
     } finally {

@@ -3,10 +3,11 @@
  * each value, the discovery notes and configuration problems, then tests each connection and prints
  * one ok/FAILED line per part. Everything printed goes through the secret mask as a last defence.
  */
-import { maskSecrets } from '../core/log';
+
 import type { LoadedConfig } from '../config/load';
 import { FIELDS } from '../config/schema';
 import { checkTrustedKeysFile } from '../config/trusted-keys-check';
+import { maskSecrets } from '../core/log';
 import { EXIT } from './exit-codes';
 import { type ProbeResult, probeAmi, probeDb, probeMqtt } from './probes';
 
@@ -34,7 +35,10 @@ export function displayValue(path: string, value: unknown): string {
 /** The effective-configuration table, one line per knob: path, value, source. */
 export function renderConfig(loaded: LoadedConfig): string[] {
   const f = loaded.file;
-  const lines = [`config file: ${f.path}${f.found ? '' : f.explicit ? ' (not readable)' : ' (not found: defaults, environment and discovery)'}`, ''];
+  const lines = [
+    `config file: ${f.path}${f.found ? '' : f.explicit ? ' (not readable)' : ' (not found: defaults, environment and discovery)'}`,
+    '',
+  ];
   const width = Math.max(...FIELDS.map((x) => x.path.length)) + 2;
   for (const spec of FIELDS) {
     const v = loaded.values[spec.path];
@@ -50,7 +54,11 @@ export function probeLine(r: ProbeResult): string {
 }
 
 /** Runs `check`; writes to `out`; returns the exit code. */
-export async function runCheck(loaded: LoadedConfig, out: (line: string) => void, timeoutMs = 5000): Promise<number> {
+export async function runCheck(
+  loaded: LoadedConfig,
+  out: (line: string) => void,
+  timeoutMs = 5000,
+): Promise<number> {
   const print = (l: string) => out(maskSecrets(l, loaded.secrets));
   for (const l of renderConfig(loaded)) print(l);
   if (loaded.notes.length > 0) {
@@ -68,9 +76,17 @@ export async function runCheck(loaded: LoadedConfig, out: (line: string) => void
   print('connections:');
   const keys = checkTrustedKeysFile(cfg.paths.trusted_keys);
   const results: ProbeResult[] = [
-    { name: 'trusted keys', ok: keys.problems.length === 0, detail: `${cfg.paths.trusted_keys}: ${keys.problems.length === 0 ? `${keys.count} key(s)` : (keys.problems[0] ?? '')}` },
+    {
+      name: 'trusted keys',
+      ok: keys.problems.length === 0,
+      detail: `${cfg.paths.trusted_keys}: ${keys.problems.length === 0 ? `${keys.count} key(s)` : (keys.problems[0] ?? '')}`,
+    },
   ];
-  const [ami, db, broker] = await Promise.all([probeAmi(cfg.ami, timeoutMs), probeDb(cfg.db, timeoutMs), probeMqtt(cfg, timeoutMs)]);
+  const [ami, db, broker] = await Promise.all([
+    probeAmi(cfg.ami, timeoutMs),
+    probeDb(cfg.db, timeoutMs),
+    probeMqtt(cfg, timeoutMs),
+  ]);
   results.push(ami, ...db, broker);
   for (const r of results) print(probeLine(r));
   const failed = results.filter((r) => !r.ok).length;

@@ -3,9 +3,10 @@
  * configured databases, MQTT connect. Each resolves to ok/FAILED with a reason and never throws; none
  * puts a credential into its result.
  */
+
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import mysql from 'mysql2/promise';
 import type { AgentConfig } from '../config/schema';
@@ -31,8 +32,18 @@ function errText(e: unknown): string {
  */
 export function probeAmi(cfg: AgentConfig['ami'], timeoutMs: number): Promise<ProbeResult> {
   const where = `${cfg.host}:${cfg.port}`;
-  if (!cfg.username || !cfg.secret) return Promise.resolve({ name: 'ami', ok: false, detail: `${where}: no AMI login configured or discovered` });
-  if (/[\r\n]/.test(cfg.username + cfg.secret)) return Promise.resolve({ name: 'ami', ok: false, detail: 'the AMI user or secret contains a line break' });
+  if (!cfg.username || !cfg.secret)
+    return Promise.resolve({
+      name: 'ami',
+      ok: false,
+      detail: `${where}: no AMI login configured or discovered`,
+    });
+  if (/[\r\n]/.test(cfg.username + cfg.secret))
+    return Promise.resolve({
+      name: 'ami',
+      ok: false,
+      detail: 'the AMI user or secret contains a line break',
+    });
   return new Promise((resolve) => {
     let buf = '';
     let banner: string | undefined;
@@ -50,7 +61,12 @@ export function probeAmi(cfg: AgentConfig['ami'], timeoutMs: number): Promise<Pr
     const timer = setTimeout(() => finish(false, `no answer within ${timeoutMs} ms`), timeoutMs);
     sock.setEncoding('latin1');
     sock.on('error', (e) => finish(false, errText(e)));
-    sock.on('close', () => finish(false, banner ? 'connection closed before the login answer' : 'connection closed before the AMI banner'));
+    sock.on('close', () =>
+      finish(
+        false,
+        banner ? 'connection closed before the login answer' : 'connection closed before the AMI banner',
+      ),
+    );
     sock.on('data', (chunk: string) => {
       buf += chunk;
       if (buf.length > 65536) return finish(false, 'unexpected data (not AMI?)');
@@ -59,8 +75,11 @@ export function probeAmi(cfg: AgentConfig['ami'], timeoutMs: number): Promise<Pr
         if (nl === -1) return;
         banner = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);
-        if (!banner.startsWith('Asterisk Call Manager')) return finish(false, `not an AMI banner: ${JSON.stringify(banner.slice(0, 60))}`);
-        sock.write(`Action: Login\r\nActionID: pbxlink-check\r\nUsername: ${cfg.username}\r\nSecret: ${cfg.secret}\r\nEvents: off\r\n\r\n`);
+        if (!banner.startsWith('Asterisk Call Manager'))
+          return finish(false, `not an AMI banner: ${JSON.stringify(banner.slice(0, 60))}`);
+        sock.write(
+          `Action: Login\r\nActionID: pbxlink-check\r\nUsername: ${cfg.username}\r\nSecret: ${cfg.secret}\r\nEvents: off\r\n\r\n`,
+        );
       }
       const end = buf.search(/\r?\n\r?\n/);
       if (end === -1) return;
@@ -92,11 +111,24 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 /** Connects to MySQL, runs `SELECT 1`, then checks the config database and the CDR table exist. */
 export async function probeDb(cfg: AgentConfig['db'], timeoutMs: number): Promise<ProbeResult[]> {
   const main = { host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password };
-  const cdr = { host: cfg.cdr_host ?? cfg.host, port: cfg.cdr_port ?? cfg.port, user: cfg.cdr_user ?? cfg.user, password: cfg.cdr_password ?? cfg.password };
-  const same = main.host === cdr.host && main.port === cdr.port && main.user === cdr.user && main.password === cdr.password;
+  const cdr = {
+    host: cfg.cdr_host ?? cfg.host,
+    port: cfg.cdr_port ?? cfg.port,
+    user: cfg.cdr_user ?? cfg.user,
+    password: cfg.cdr_password ?? cfg.password,
+  };
+  const same =
+    main.host === cdr.host &&
+    main.port === cdr.port &&
+    main.user === cdr.user &&
+    main.password === cdr.password;
   const open = async (c: typeof main) => {
     if (!c.user) throw new Error('no database login configured or discovered');
-    const conn = await withTimeout(mysql.createConnection({ ...c, connectTimeout: timeoutMs }), timeoutMs + 500, 'connect');
+    const conn = await withTimeout(
+      mysql.createConnection({ ...c, connectTimeout: timeoutMs }),
+      timeoutMs + 500,
+      'connect',
+    );
     conn.on('error', () => {});
     return conn;
   };
@@ -107,11 +139,23 @@ export async function probeDb(cfg: AgentConfig['db'], timeoutMs: number): Promis
     conn = await open(main);
     await withTimeout(conn.query('SELECT 1'), timeoutMs, 'SELECT 1');
     results.push({ name: 'db', ok: true, detail: `${main.user}@${main.host}:${main.port}: SELECT 1 ok` });
-    const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [cfg.config_db]);
+    const [rows] = await conn.query(
+      'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [cfg.config_db],
+    );
     const n = Number((rows as { n: number }[])[0]?.n ?? 0);
-    results.push({ name: 'config db', ok: n > 0, detail: n > 0 ? `database ${cfg.config_db} present` : `database ${cfg.config_db} not found or not accessible` });
+    results.push({
+      name: 'config db',
+      ok: n > 0,
+      detail:
+        n > 0 ? `database ${cfg.config_db} present` : `database ${cfg.config_db} not found or not accessible`,
+    });
   } catch (e) {
-    results.push({ name: 'db', ok: false, detail: `${main.user ?? '(no user)'}@${main.host}:${main.port}: ${errText(e)}` });
+    results.push({
+      name: 'db',
+      ok: false,
+      detail: `${main.user ?? '(no user)'}@${main.host}:${main.port}: ${errText(e)}`,
+    });
   }
   try {
     cdrConn = same && conn ? conn : same ? undefined : await open(cdr);
@@ -170,7 +214,10 @@ export function probeMqtt(cfg: AgentConfig, timeoutMs: number): Promise<ProbeRes
     }
     client.on('connect', (ack) => {
       const max = ack.properties?.maximumPacketSize;
-      finish(true, `connected (MQTT ${b.protocol_version === 5 ? '5' : '3.1.1'}${max ? `, broker maximum packet ${max} bytes` : ''})`);
+      finish(
+        true,
+        `connected (MQTT ${b.protocol_version === 5 ? '5' : '3.1.1'}${max ? `, broker maximum packet ${max} bytes` : ''})`,
+      );
     });
     client.on('error', (e) => finish(false, errText(e)));
     client.on('close', () => finish(false, 'connection closed before CONNACK'));

@@ -3,12 +3,12 @@
  * wait for SIGINT/SIGTERM → stop → release the lock → exit code. SIGHUP reopens the log file.
  */
 import pino from 'pino';
-import { systemClock, type Clock } from '../core/clock';
+import type { LoadedConfig } from '../config/load';
+import type { AgentConfig } from '../config/schema';
+import { type Clock, systemClock } from '../core/clock';
 import { isPbxlinkError } from '../core/errors';
 import { acquireStateLock, type StateLock } from '../core/lock';
 import { createLogger, type Logger, maskSecrets } from '../core/log';
-import type { LoadedConfig } from '../config/load';
-import type { AgentConfig } from '../config/schema';
 import { EXIT } from './exit-codes';
 
 /** What main.ts hands to `buildAgent(config, deps)` in agent.ts. */
@@ -44,7 +44,8 @@ async function loadAgentModule(): Promise<AgentModule | undefined> {
     return typeof mod.buildAgent === 'function' ? (mod as AgentModule) : undefined;
   } catch (e) {
     const msg = String((e as Error)?.message ?? e);
-    if (/not found in bundle|Cannot find module|ERR_MODULE_NOT_FOUND/i.test(msg) && msg.includes('agent')) return undefined;
+    if (/not found in bundle|Cannot find module|ERR_MODULE_NOT_FOUND/i.test(msg) && msg.includes('agent'))
+      return undefined;
     throw e;
   }
 }
@@ -52,7 +53,10 @@ async function loadAgentModule(): Promise<AgentModule | undefined> {
 function makeLogger(cfg: AgentConfig, secrets: string[]): { log: Logger; reopen: () => void } {
   if (!cfg.log.file) return { log: createLogger({ level: cfg.log.level, secrets }), reopen: () => {} };
   const dest = pino.destination({ dest: cfg.log.file, mkdir: true, sync: false });
-  return { log: createLogger({ level: cfg.log.level, secrets, destination: dest }), reopen: () => dest.reopen() };
+  return {
+    log: createLogger({ level: cfg.log.level, secrets, destination: dest }),
+    reopen: () => dest.reopen(),
+  };
 }
 
 function waitForSignal(): Promise<string> {
@@ -70,11 +74,17 @@ function waitForSignal(): Promise<string> {
 }
 
 /** Runs the agent until a signal; returns the exit code. `err` prints one line to stderr. */
-export async function runAgent(loaded: LoadedConfig, version: string, err: (line: string) => void): Promise<number> {
+export async function runAgent(
+  loaded: LoadedConfig,
+  version: string,
+  err: (line: string) => void,
+): Promise<number> {
   const mask = (l: string) => maskSecrets(l, loaded.secrets);
   if (!loaded.config) {
     for (const p of loaded.problems) err(mask(`config error: ${p}`));
-    err(`pbxlink: ${loaded.problems.length} configuration problem(s); not started (see docs/configuration.md, or run \`pbxlink check\`)`);
+    err(
+      `pbxlink: ${loaded.problems.length} configuration problem(s); not started (see docs/configuration.md, or run \`pbxlink check\`)`,
+    );
     return EXIT.config;
   }
   const cfg = loaded.config;
@@ -113,7 +123,8 @@ export async function runAgent(loaded: LoadedConfig, version: string, err: (line
     log.info({ signal: sig }, 'stopping');
     const stopped = agent.stop(sig === 'SIGTERM' ? 'stopped' : 'interrupted');
     const timedOut = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS).unref());
-    if ((await Promise.race([stopped, timedOut])) === 'timeout') log.warn({ timeout_ms: STOP_TIMEOUT_MS }, 'stop timed out');
+    if ((await Promise.race([stopped, timedOut])) === 'timeout')
+      log.warn({ timeout_ms: STOP_TIMEOUT_MS }, 'stop timed out');
     log.info({}, 'agent stopped');
     return EXIT.ok;
   } catch (e) {

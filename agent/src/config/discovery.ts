@@ -82,58 +82,92 @@ function discoverDb(out: Map<string, Discovered>, notes: string[], fpbx: Conf, a
     out.set('db.host', { value: hp && !port ? (hp[1] as string) : host.value, source: host.source });
     if (hp && !port) out.set('db.port', { value: Number(hp[2]), source: host.source });
   }
-  if (port && /^\d+$/.test(port.value)) out.set('db.port', { value: Number(port.value), source: port.source });
-  const map: [string, string][] = [['AMPDBUSER', 'db.user'], ['AMPDBPASS', 'db.password'], ['AMPDBNAME', 'db.config_db']];
+  if (port && /^\d+$/.test(port.value))
+    out.set('db.port', { value: Number(port.value), source: port.source });
+  const map: [string, string][] = [
+    ['AMPDBUSER', 'db.user'],
+    ['AMPDBPASS', 'db.password'],
+    ['AMPDBNAME', 'db.config_db'],
+  ];
   for (const [key, path] of map) {
     const v = pick(both, key);
     if (v) out.set(path, v);
   }
   const engine = pick(both, 'AMPDBENGINE');
-  if (engine && engine.value !== 'mysql') notes.push(`AMPDBENGINE is ${engine.value} (${engine.source}); pbxlink supports mysql only`);
+  if (engine && engine.value !== 'mysql')
+    notes.push(`AMPDBENGINE is ${engine.value} (${engine.source}); pbxlink supports mysql only`);
   const cdrName = pick(both, 'CDRDBNAME');
   if (cdrName) out.set('db.cdr_db', cdrName);
   // §8.1: the 2.10/2.11 cdr install.php reads the misspelt CDRTABLENAME.
   const cdrTable = pick(both, 'CDRDBTABLENAME') ?? pick(both, 'CDRTABLENAME');
   if (cdrTable) out.set('db.cdr_table', cdrTable);
   const cdrType = pick(both, 'CDRDBTYPE');
-  if (cdrType && cdrType.value !== 'mysql') notes.push(`CDRDBTYPE is ${cdrType.value} (${cdrType.source}); pbxlink reads CDRs from MySQL only`);
+  if (cdrType && cdrType.value !== 'mysql')
+    notes.push(`CDRDBTYPE is ${cdrType.value} (${cdrType.source}); pbxlink reads CDRs from MySQL only`);
   // CDRDBHOST/PORT/USER/PASS default to the AMPDB* values; keep them only when they differ.
-  const cdr: [string, string, string][] = [['CDRDBHOST', 'db.cdr_host', 'db.host'], ['CDRDBUSER', 'db.cdr_user', 'db.user'], ['CDRDBPASS', 'db.cdr_password', 'db.password']];
+  const cdr: [string, string, string][] = [
+    ['CDRDBHOST', 'db.cdr_host', 'db.host'],
+    ['CDRDBUSER', 'db.cdr_user', 'db.user'],
+    ['CDRDBPASS', 'db.cdr_password', 'db.password'],
+  ];
   for (const [key, path, main] of cdr) {
     const v = pick(both, key);
     if (v && v.value !== out.get(main)?.value) out.set(path, v);
   }
   const cdrPort = pick(both, 'CDRDBPORT');
-  if (cdrPort && /^\d+$/.test(cdrPort.value) && Number(cdrPort.value) !== (out.get('db.port')?.value ?? 3306)) {
+  if (
+    cdrPort &&
+    /^\d+$/.test(cdrPort.value) &&
+    Number(cdrPort.value) !== (out.get('db.port')?.value ?? 3306)
+  ) {
     out.set('db.cdr_port', { value: Number(cdrPort.value), source: cdrPort.source });
   }
 }
 
 /** AMI endpoint and login (§11.1 AMPMGRUSER/AMPMGRPASS, §11.3 amiadminpwd, §11.4 manager.conf). */
-function discoverAmi(out: Map<string, Discovered>, notes: string[], amp: Conf, elx: Conf, mgr: ManagerConf | undefined, mgrPath: string): void {
+function discoverAmi(
+  out: Map<string, Discovered>,
+  notes: string[],
+  amp: Conf,
+  elx: Conf,
+  mgr: ManagerConf | undefined,
+  mgrPath: string,
+): void {
   if (mgr) {
     const g = mgr.general;
-    if (g.enabled !== undefined && !/^(yes|true|y|t|1|on)$/i.test(g.enabled)) notes.push(`AMI is disabled in ${mgrPath} ([general] enabled = ${g.enabled})`);
-    if (g.port && /^\d+$/.test(g.port)) out.set('ami.port', { value: Number(g.port), source: `${mgrPath} [general] port` });
+    if (g.enabled !== undefined && !/^(yes|true|y|t|1|on)$/i.test(g.enabled))
+      notes.push(`AMI is disabled in ${mgrPath} ([general] enabled = ${g.enabled})`);
+    if (g.port && /^\d+$/.test(g.port))
+      out.set('ami.port', { value: Number(g.port), source: `${mgrPath} [general] port` });
     const bind = g.bindaddr;
-    if (bind && !['0.0.0.0', '::', '[::]', ''].includes(bind)) out.set('ami.host', { value: bind, source: `${mgrPath} [general] bindaddr` });
+    if (bind && !['0.0.0.0', '::', '[::]', ''].includes(bind))
+      out.set('ami.host', { value: bind, source: `${mgrPath} [general] bindaddr` });
     for (const n of mgr.notes) notes.push(n);
   }
   const ampUser = pick([amp], 'AMPMGRUSER');
   const elxPass = pick([elx], 'amiadminpwd');
-  const usable = (mgr?.users ?? []).filter((u) => !isPlaceholder(u.name) && !isPlaceholder(u.settings.secret));
+  const usable = (mgr?.users ?? []).filter(
+    (u) => !isPlaceholder(u.name) && !isPlaceholder(u.settings.secret),
+  );
   let user: { value: string; source: string } | undefined;
   if (ampUser && !isPlaceholder(ampUser.value)) user = ampUser;
-  else if (elx && (usable.some((u) => u.name === 'admin') || !mgr)) user = { value: 'admin', source: `${elx.path} (Elastix AMI user)` };
-  else if (usable[0]) user = { value: usable[0].name, source: `${mgrPath} [${usable[0].name}] (first AMI user)` };
+  else if (elx && (usable.some((u) => u.name === 'admin') || !mgr))
+    user = { value: 'admin', source: `${elx.path} (Elastix AMI user)` };
+  else if (usable[0])
+    user = { value: usable[0].name, source: `${mgrPath} [${usable[0].name}] (first AMI user)` };
   if (!user) return;
   out.set('ami.username', user);
   const section = mgr?.users.find((u) => u.name === user.value);
   const ampPass = pick([amp], 'AMPMGRPASS');
   if (section && !isPlaceholder(section.settings.secret)) {
-    out.set('ami.secret', { value: section.settings.secret as string, source: `${section.secretFile ?? mgrPath} [${user.value}] secret` });
+    out.set('ami.secret', {
+      value: section.settings.secret as string,
+      source: `${section.secretFile ?? mgrPath} [${user.value}] secret`,
+    });
     if (ampPass && user === ampUser && ampPass.value !== section.settings.secret) {
-      notes.push(`AMPMGRPASS (${ampPass.source}) differs from the secret in manager.conf; using manager.conf, which Asterisk enforces`);
+      notes.push(
+        `AMPMGRPASS (${ampPass.source}) differs from the secret in manager.conf; using manager.conf, which Asterisk enforces`,
+      );
     }
   } else if (ampPass && user === ampUser && !isPlaceholder(ampPass.value)) out.set('ami.secret', ampPass);
   else if (elxPass && user.value === 'admin') out.set('ami.secret', elxPass);
@@ -141,13 +175,27 @@ function discoverAmi(out: Map<string, Discovered>, notes: string[], amp: Conf, e
 }
 
 /** Recordings root and the apply-config command (§9.3, §11.1 AMPBIN/AMPSBIN/ASTSPOOLDIR, §12). */
-function discoverPaths(out: Map<string, Discovered>, notes: string[], amp: Conf, root: string, env: Record<string, string | undefined>): void {
+function discoverPaths(
+  out: Map<string, Discovered>,
+  notes: string[],
+  amp: Conf,
+  root: string,
+  env: Record<string, string | undefined>,
+): void {
   const mixmon = pick([amp], 'MIXMON_DIR');
   const spool = pick([amp], 'ASTSPOOLDIR');
   if (mixmon) out.set('paths.monitor_dir', mixmon);
-  else if (spool) out.set('paths.monitor_dir', { value: `${spool.value.replace(/\/+$/, '')}/monitor`, source: spool.source });
+  else if (spool)
+    out.set('paths.monitor_dir', {
+      value: `${spool.value.replace(/\/+$/, '')}/monitor`,
+      source: spool.source,
+    });
   const sbin = pick([amp], 'AMPSBIN');
-  const dirs = [...(env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/sbin', ...(sbin ? [sbin.value] : [])];
+  const dirs = [
+    ...(env.PATH ?? '').split(':').filter((d) => d.startsWith('/')),
+    '/usr/sbin',
+    ...(sbin ? [sbin.value] : []),
+  ];
   for (const d of dirs) {
     const p = `${d.replace(/\/+$/, '')}/fwconsole`;
     if (isExecutableFile(join(root, p))) {
@@ -157,8 +205,12 @@ function discoverPaths(out: Map<string, Discovered>, notes: string[], amp: Conf,
   }
   const bin = pick([amp], 'AMPBIN');
   const ma = `${(bin?.value ?? '/var/lib/asterisk/bin').replace(/\/+$/, '')}/module_admin`;
-  out.set('apply_cmd', { value: [ma, 'reload'], source: bin ? `${bin.source} (no fwconsole)` : 'FreePBX 2.x default (no fwconsole)' });
-  if (!isExecutableFile(join(root, ma))) notes.push(`neither fwconsole nor ${ma} was found; config changes cannot be applied`);
+  out.set('apply_cmd', {
+    value: [ma, 'reload'],
+    source: bin ? `${bin.source} (no fwconsole)` : 'FreePBX 2.x default (no fwconsole)',
+  });
+  if (!isExecutableFile(join(root, ma)))
+    notes.push(`neither fwconsole nor ${ma} was found; config changes cannot be applied`);
 }
 
 /** Reads the box's FreePBX/Elastix/Asterisk files and returns what they say about each config knob. */
@@ -176,7 +228,8 @@ export function discover(opts: DiscoveryOptions = {}): Discovery {
   // §11.2: FREEPBX_CONF overrides the path; the legacy location is /etc/asterisk/freepbx.conf.
   const fpbx = env.FREEPBX_CONF
     ? load(env.FREEPBX_CONF, parseFreepbxConf)
-    : (load(join(root, 'etc/freepbx.conf'), parseFreepbxConf) ?? load(join(root, 'etc/asterisk/freepbx.conf'), parseFreepbxConf));
+    : (load(join(root, 'etc/freepbx.conf'), parseFreepbxConf) ??
+      load(join(root, 'etc/asterisk/freepbx.conf'), parseFreepbxConf));
   const elx = load(join(root, 'etc/elastix.conf'), parseElastixConf);
   const etcDir = join(root, pick([amp], 'ASTETCDIR')?.value ?? '/etc/asterisk');
   const mgrPath = join(etcDir, 'manager.conf');

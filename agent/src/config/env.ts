@@ -7,7 +7,13 @@ import { FIELDS } from './schema';
 import type { RawValue } from './validate';
 
 /** Environment variables read besides the per-knob ones of FIELDS. */
-export const EXTRA_ENV = ['PBXLINK_AMI_URL', 'PBXLINK_DB_URL', 'PBXLINK_ETC_ROOT', 'PBXLINK_DISCOVERY', 'FREEPBX_CONF'] as const;
+export const EXTRA_ENV = [
+  'PBXLINK_AMI_URL',
+  'PBXLINK_DB_URL',
+  'PBXLINK_ETC_ROOT',
+  'PBXLINK_DISCOVERY',
+  'FREEPBX_CONF',
+] as const;
 
 interface UrlLogin {
   host: string;
@@ -61,9 +67,27 @@ function applyLoginUrl(
 }
 
 /** Applies every PBXLINK_* override onto `raw` (env beats the file). Empty variables are ignored. */
-export function applyEnv(env: Record<string, string | undefined>, raw: Map<string, RawValue>, problems: string[]): void {
-  applyLoginUrl(env, 'PBXLINK_AMI_URL', 'ami', { host: 'ami.host', port: 'ami.port', user: 'ami.username', pass: 'ami.secret' }, raw, problems);
-  applyLoginUrl(env, 'PBXLINK_DB_URL', 'mysql', { host: 'db.host', port: 'db.port', user: 'db.user', pass: 'db.password' }, raw, problems);
+export function applyEnv(
+  env: Record<string, string | undefined>,
+  raw: Map<string, RawValue>,
+  problems: string[],
+): void {
+  applyLoginUrl(
+    env,
+    'PBXLINK_AMI_URL',
+    'ami',
+    { host: 'ami.host', port: 'ami.port', user: 'ami.username', pass: 'ami.secret' },
+    raw,
+    problems,
+  );
+  applyLoginUrl(
+    env,
+    'PBXLINK_DB_URL',
+    'mysql',
+    { host: 'db.host', port: 'db.port', user: 'db.user', pass: 'db.password' },
+    raw,
+    problems,
+  );
   for (const f of FIELDS) {
     if (!f.env) continue;
     const v = env[f.env];

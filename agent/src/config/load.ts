@@ -40,7 +40,10 @@ export interface LoadOptions {
 
 /** Sanitizes a host name into an agent id: `[A-Za-z0-9_-]`, at most 64 characters. */
 export function agentIdFromHostname(h: string): string {
-  const id = h.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+  const id = h
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
   return id === '' ? 'pbx' : id;
 }
 
@@ -52,7 +55,9 @@ function readFile(path: string, explicit: boolean, raw: Map<string, RawValue>, p
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return false;
-    problems.push(`config file ${path}: cannot read (${code === 'ENOENT' ? 'not found' : (code ?? String(e))})`);
+    problems.push(
+      `config file ${path}: cannot read (${code === 'ENOENT' ? 'not found' : (code ?? String(e))})`,
+    );
     return false;
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -74,7 +79,13 @@ function readFile(path: string, explicit: boolean, raw: Map<string, RawValue>, p
   return true;
 }
 
-function flatten(o: Record<string, unknown>, prefix: string, raw: Map<string, RawValue>, problems: string[], source: string): void {
+function flatten(
+  o: Record<string, unknown>,
+  prefix: string,
+  raw: Map<string, RawValue>,
+  problems: string[],
+  source: string,
+): void {
   for (const [k, v] of Object.entries(o)) {
     const path = prefix + k;
     if (fieldSpec(path)) {
@@ -82,7 +93,8 @@ function flatten(o: Record<string, unknown>, prefix: string, raw: Map<string, Ra
       continue;
     }
     const isGroup = FIELDS.some((f) => f.path.startsWith(`${path}.`));
-    if (isGroup && v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${path}.`, raw, problems, source);
+    if (isGroup && v !== null && typeof v === 'object' && !Array.isArray(v))
+      flatten(v as Record<string, unknown>, `${path}.`, raw, problems, source);
     else if (isGroup && v !== null) problems.push(`${path} (${source}): must be a mapping`);
     else if (!isGroup) problems.push(`${path} (${source}): unknown setting`);
   }
@@ -91,7 +103,10 @@ function flatten(o: Record<string, unknown>, prefix: string, raw: Map<string, Ra
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let o = target;
-  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) {
+    o[p] ??= {};
+    o = o[p] as Record<string, unknown>;
+  }
   o[parts[parts.length - 1] as string] = value;
 }
 
@@ -132,11 +147,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     for (const [p, v] of d.values) if (!raw.has(p)) raw.set(p, { raw: v.value, source: v.source });
     notes.push(...d.notes);
   }
-  if (!raw.has('agent_id')) raw.set('agent_id', { raw: agentIdFromHostname(opts.hostname ?? osHostname()), source: 'host name' });
+  if (!raw.has('agent_id'))
+    raw.set('agent_id', { raw: agentIdFromHostname(opts.hostname ?? osHostname()), source: 'host name' });
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
   for (const f of FIELDS) {
-    const r = raw.get(f.path) ?? (f.default !== undefined ? { raw: f.default, source: 'default' } : undefined);
+    const r =
+      raw.get(f.path) ?? (f.default !== undefined ? { raw: f.default, source: 'default' } : undefined);
     if (!r) continue;
     const c = coerce(f, r);
     sources[f.path] = r.source;
@@ -146,17 +163,28 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       values[f.path] = r.raw;
     }
   }
-  problems.push(...crossCheck((p) => values[p], (p) => sources[p] ?? 'unset'));
+  problems.push(
+    ...crossCheck(
+      (p) => values[p],
+      (p) => sources[p] ?? 'unset',
+    ),
+  );
   const keysFile = values['paths.trusted_keys'];
   if (typeof keysFile === 'string' && keysFile.startsWith('/')) {
     const k = checkTrustedKeysFile(keysFile);
     problems.push(...k.problems);
-    if (k.problems.length === 0 && k.count === 0) notes.push(`trusted keys file ${keysFile} holds no key: every command will be refused`);
+    if (k.problems.length === 0 && k.count === 0)
+      notes.push(`trusted keys file ${keysFile} holds no key: every command will be refused`);
   }
   if (values['ami.username'] === undefined || values['ami.secret'] === undefined) {
-    notes.push('no AMI login configured or discovered (PBXLINK_AMI_URL); live state and AMI commands will be unavailable');
+    notes.push(
+      'no AMI login configured or discovered (PBXLINK_AMI_URL); live state and AMI commands will be unavailable',
+    );
   }
-  if (values['db.user'] === undefined) notes.push('no database login configured or discovered (PBXLINK_DB_URL); CDR and config commands will be unavailable');
+  if (values['db.user'] === undefined)
+    notes.push(
+      'no database login configured or discovered (PBXLINK_DB_URL); CDR and config commands will be unavailable',
+    );
   const secrets = secretsOf(values);
   let config: AgentConfig | undefined;
   if (problems.length === 0) {

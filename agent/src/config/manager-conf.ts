@@ -76,7 +76,13 @@ function includeTarget(arg: string): string {
   return q ? (q[1] as string) : t;
 }
 
-function parseFile(path: string, read: (p: string) => string | undefined, baseDir: string, st: Mutable, depth: number): boolean {
+function parseFile(
+  path: string,
+  read: (p: string) => string | undefined,
+  baseDir: string,
+  st: Mutable,
+  depth: number,
+): boolean {
   const text = read(path);
   if (text === undefined) return false;
   st.files.push(path);
@@ -88,7 +94,9 @@ function parseFile(path: string, read: (p: string) => string | undefined, baseDi
       const target = includeTarget(stripComments(directive[2] as string, { ...st, inBlockComment: false }));
       const full = isAbsolute(target) ? target : join(baseDir, target);
       if (depth >= MAX_INCLUDE_DEPTH || st.files.includes(full)) {
-        st.notes.push(`${path}: #include ${target} skipped (loop or nesting deeper than ${MAX_INCLUDE_DEPTH})`);
+        st.notes.push(
+          `${path}: #include ${target} skipped (loop or nesting deeper than ${MAX_INCLUDE_DEPTH})`,
+        );
         continue;
       }
       // Both the FreePBX template and Elastix include manager_additional.conf/manager_custom.conf;
@@ -105,7 +113,10 @@ function parseFile(path: string, read: (p: string) => string | undefined, baseDi
       const name = (sec[1] as string).trim();
       st.current = name;
       if (name !== 'general') {
-        const opts = (sec[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const opts = (sec[3] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         // `[name](tpl)` starts with a copy of template `tpl`'s settings; `(!)` marks a template.
         const inherited: Record<string, string> = {};
         for (const o of opts) if (o !== '!' && o !== '+') Object.assign(inherited, st.users.get(o)?.settings);
@@ -135,8 +146,19 @@ function parseFile(path: string, read: (p: string) => string | undefined, baseDi
  * Parses manager.conf at `path`, following includes relative to `baseDir` (Asterisk's ASTETCDIR,
  * `/etc/asterisk`). Returns undefined when the main file cannot be read.
  */
-export function parseManagerConf(path: string, baseDir: string, read: (p: string) => string | undefined): ManagerConf | undefined {
-  const st: Mutable = { general: {}, users: new Map(), files: [], notes: [], current: undefined, inBlockComment: false };
+export function parseManagerConf(
+  path: string,
+  baseDir: string,
+  read: (p: string) => string | undefined,
+): ManagerConf | undefined {
+  const st: Mutable = {
+    general: {},
+    users: new Map(),
+    files: [],
+    notes: [],
+    current: undefined,
+    inBlockComment: false,
+  };
   if (!parseFile(path, read, baseDir, st, 0)) return undefined;
   const users: ManagerUser[] = [];
   for (const [name, u] of st.users) {

@@ -4,9 +4,10 @@
  * owner's pid and process start time; a lock whose owner is gone (or whose pid was reused by another
  * process) is stale and taken over.
  */
+
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { PbxlinkError } from './errors';
 
 /** The lock file's name inside the state dir. */
@@ -54,7 +55,11 @@ function readInfo(path: string): LockInfo | undefined {
     const text = readFileSync(path, 'utf8');
     const j = JSON.parse(text) as Partial<LockInfo>;
     if (typeof j.pid !== 'number') return undefined;
-    return { pid: j.pid, ...(typeof j.start === 'string' ? { start: j.start } : {}), ...(typeof j.nonce === 'string' ? { nonce: j.nonce } : {}) };
+    return {
+      pid: j.pid,
+      ...(typeof j.start === 'string' ? { start: j.start } : {}),
+      ...(typeof j.nonce === 'string' ? { nonce: j.nonce } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -95,7 +100,10 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
         continue;
       }
     } else if (isAlive(owner)) {
-      throw new PbxlinkError('busy', `another pbxlink (pid ${owner.pid}) uses ${stateDir}`, { retryable: false, details: { pid: owner.pid } });
+      throw new PbxlinkError('busy', `another pbxlink (pid ${owner.pid}) uses ${stateDir}`, {
+        retryable: false,
+        details: { pid: owner.pid },
+      });
     }
     // Stale: move it aside atomically so two starters cannot both delete a fresh lock.
     const aside = `${path}.stale.${pid}`;
@@ -106,7 +114,10 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
       if (moved && owner && moved.pid !== owner.pid && isAlive(moved)) {
         // We moved a lock that a competitor had just created; give it back and yield.
         tryCreate(path, moved);
-        throw new PbxlinkError('busy', `another pbxlink (pid ${moved.pid}) uses ${stateDir}`, { retryable: false, details: { pid: moved.pid } });
+        throw new PbxlinkError('busy', `another pbxlink (pid ${moved.pid}) uses ${stateDir}`, {
+          retryable: false,
+          details: { pid: moved.pid },
+        });
       }
     } catch (e) {
       if (e instanceof PbxlinkError) throw e;

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,11 @@ const ENV = { PATH: '/nonexistent-bin' };
 
 function values(root: string, env: Record<string, string | undefined> = ENV) {
   const d = discover({ root, env });
-  return { d, v: Object.fromEntries([...d.values].map(([k, x]) => [k, x.value])), src: (k: string) => d.values.get(k)?.source ?? '' };
+  return {
+    d,
+    v: Object.fromEntries([...d.values].map(([k, x]) => [k, x.value])),
+    src: (k: string) => d.values.get(k)?.source ?? '',
+  };
 }
 
 const tmps: string[] = [];
@@ -47,7 +51,10 @@ describe('discovery on sample boxes', () => {
   });
 
   it('Elastix without a manager.conf section: the AMI admin secret comes from elastix.conf amiadminpwd (§11.3)', () => {
-    const root = tmpRoot({ 'etc/elastix.conf': 'mysqlrootpwd=r00t\namiadminpwd=elxAmi\n', 'etc/amportal.conf': 'AMPDBUSER=asteriskuser\n' });
+    const root = tmpRoot({
+      'etc/elastix.conf': 'mysqlrootpwd=r00t\namiadminpwd=elxAmi\n',
+      'etc/amportal.conf': 'AMPDBUSER=asteriskuser\n',
+    });
     const { v, src } = values(root);
     expect(v['ami.username']).toBe('admin');
     expect(v['ami.secret']).toBe('elxAmi');
@@ -96,14 +103,20 @@ describe('discovery on sample boxes', () => {
 
   it('FREEPBX_CONF overrides the path; the legacy /etc/asterisk/freepbx.conf is read when /etc/freepbx.conf is absent', () => {
     const php = (u: string) => `<?php\n$amp_conf['AMPDBUSER'] = '${u}';\n`;
-    const root = tmpRoot({ 'etc/asterisk/freepbx.conf': php('legacy'), 'elsewhere/fp.conf': php('override') });
+    const root = tmpRoot({
+      'etc/asterisk/freepbx.conf': php('legacy'),
+      'elsewhere/fp.conf': php('override'),
+    });
     expect(values(root).v['db.user']).toBe('legacy');
-    expect(values(root, { ...ENV, FREEPBX_CONF: join(root, 'elsewhere/fp.conf') }).v['db.user']).toBe('override');
+    expect(values(root, { ...ENV, FREEPBX_CONF: join(root, 'elsewhere/fp.conf') }).v['db.user']).toBe(
+      'override',
+    );
   });
 
   it('AMPDBHOST host:port, CDRTABLENAME typo, non-mysql engines and a disabled AMI are reported', () => {
     const root = tmpRoot({
-      'etc/amportal.conf': 'AMPDBHOST=db.local:3307\nAMPDBENGINE=sqlite3\nCDRTABLENAME=cdr_old\nCDRDBTYPE=postgres\n',
+      'etc/amportal.conf':
+        'AMPDBHOST=db.local:3307\nAMPDBENGINE=sqlite3\nCDRTABLENAME=cdr_old\nCDRDBTYPE=postgres\n',
       'etc/asterisk/manager.conf': '[general]\nenabled = no\n',
     });
     const { d, v } = values(root);
@@ -117,7 +130,9 @@ describe('discovery on sample boxes', () => {
   });
 
   it('placeholders of the FreePBX template are not taken as credentials (§11.4)', () => {
-    const root = tmpRoot({ 'etc/asterisk/manager.conf': '[general]\nport=5038\n[AMPMGRUSER]\nsecret = AMPMGRPASS\n' });
+    const root = tmpRoot({
+      'etc/asterisk/manager.conf': '[general]\nport=5038\n[AMPMGRUSER]\nsecret = AMPMGRPASS\n',
+    });
     const { v } = values(root);
     expect(v['ami.username']).toBeUndefined();
     expect(v['ami.secret']).toBeUndefined();

@@ -21,7 +21,9 @@ describe('parseAmportalConf (§11.1)', () => {
   });
 
   it('skips commented defaults and takes the last assignment', () => {
-    const m = parseAmportalConf('# AMPDBPASS=amp109\nAMPDBPASS=first\n  #AMPMGRPASS=amp111\nAMPDBPASS=second\n');
+    const m = parseAmportalConf(
+      '# AMPDBPASS=amp109\nAMPDBPASS=first\n  #AMPMGRPASS=amp111\nAMPDBPASS=second\n',
+    );
     expect(val(m, 'AMPDBPASS')).toBe('second');
     expect(m.get('AMPDBPASS')?.line).toBe(4);
     expect(m.has('AMPMGRPASS')).toBe(false);

@@ -15,10 +15,13 @@ beforeAll(() => {
   const a = generateKeyPairSync('ed25519');
   const b = generateKeyPairSync('ed25519');
   keys = join(dir, 'keys.json');
-  writeFileSync(keys, JSON.stringify([
-    { kid: 'ops-1', publicKey: publicPem(a.publicKey), scopes: ['read', 'cdr:read'] },
-    { kid: 'ops-2', publicKey: publicJwk(b.publicKey), scopes: ['admin'] },
-  ]));
+  writeFileSync(
+    keys,
+    JSON.stringify([
+      { kid: 'ops-1', publicKey: publicPem(a.publicKey), scopes: ['read', 'cdr:read'] },
+      { kid: 'ops-2', publicKey: publicJwk(b.publicKey), scopes: ['admin'] },
+    ]),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,21 +31,28 @@ function file(name: string, text: string): string {
   return p;
 }
 /** Base env: no discovery of the real /etc, valid keys and state dir. */
-const base = () => ({ PBXLINK_DISCOVERY: '0', PBXLINK_TRUSTED_KEYS: keys, PBXLINK_STATE_DIR: join(dir, 'state') });
+const base = () => ({
+  PBXLINK_DISCOVERY: '0',
+  PBXLINK_TRUSTED_KEYS: keys,
+  PBXLINK_STATE_DIR: join(dir, 'state'),
+});
 
 describe('loadConfig: precedence defaults < file < env, discovery fills only what is unset', () => {
   it('applies each layer and records its source', () => {
-    const cfgFile = file('prec.yaml', [
-      'agent_id: from-file',
-      'broker:',
-      '  url: mqtt://file.example:1883',
-      '  username: fileuser',
-      'db:',
-      '  user: filedb',
-      '  password: filedbpass',
-      'schedules:',
-      '  disks: "*/10 * * * *"',
-    ].join('\n'));
+    const cfgFile = file(
+      'prec.yaml',
+      [
+        'agent_id: from-file',
+        'broker:',
+        '  url: mqtt://file.example:1883',
+        '  username: fileuser',
+        'db:',
+        '  user: filedb',
+        '  password: filedbpass',
+        'schedules:',
+        '  disks: "*/10 * * * *"',
+      ].join('\n'),
+    );
     const env = {
       PBXLINK_TRUSTED_KEYS: keys,
       PBXLINK_STATE_DIR: join(dir, 'state'),
@@ -81,7 +91,12 @@ describe('loadConfig: precedence defaults < file < env, discovery fills only wha
     const cfgFile = file('urls.yaml', 'ami:\n  username: fileami\n  secret: filesecret\n');
     const l = loadConfig({
       configFile: cfgFile,
-      env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_AMI_URL: 'ami://mgr:p%40ss%3Aw@[::1]:5039', PBXLINK_DB_URL: 'mysql://dbu:dbp@db.local' },
+      env: {
+        ...base(),
+        PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1',
+        PBXLINK_AMI_URL: 'ami://mgr:p%40ss%3Aw@[::1]:5039',
+        PBXLINK_DB_URL: 'mysql://dbu:dbp@db.local',
+      },
     });
     expect(l.problems).toEqual([]);
     expect(l.config?.ami).toMatchObject({ host: '::1', port: 5039, username: 'mgr', secret: 'p@ss:w' });
@@ -90,7 +105,10 @@ describe('loadConfig: precedence defaults < file < env, discovery fills only wha
   });
 
   it('defaults the agent id to the sanitized host name', () => {
-    const l = loadConfig({ env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1' }, hostname: 'pbx01.example.com' });
+    const l = loadConfig({
+      env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1' },
+      hostname: 'pbx01.example.com',
+    });
     expect(l.config?.agent_id).toBe('pbx01-example-com');
     expect(l.sources.agent_id).toBe('host name');
     expect(l.file).toEqual({ path: '/etc/pbxlink/agent.yaml', found: false, explicit: false }); // missing default: fine
@@ -100,37 +118,53 @@ describe('loadConfig: precedence defaults < file < env, discovery fills only wha
 
   it.each([
     ['fwconsole reload', ['fwconsole', 'reload']],
-    ['["/usr/sbin/fwconsole","reload","--skip-registry-checks"]', ['/usr/sbin/fwconsole', 'reload', '--skip-registry-checks']],
+    [
+      '["/usr/sbin/fwconsole","reload","--skip-registry-checks"]',
+      ['/usr/sbin/fwconsole', 'reload', '--skip-registry-checks'],
+    ],
   ])('PBXLINK_APPLY_CMD %s', (value, argv) => {
-    const l = loadConfig({ env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_APPLY_CMD: value } });
+    const l = loadConfig({
+      env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_APPLY_CMD: value },
+    });
     expect(l.config?.apply_cmd).toEqual(argv);
   });
 });
 
 describe('loadConfig: every problem listed at once', () => {
   it('reports each problem in its own line, naming the knob and its source, never a secret', () => {
-    const badKeys = file('bad-keys.json', '[{"kid":"k1","publicKey":"-----BEGIN PUBLIC KEY-----\\nnope\\n-----END PUBLIC KEY-----","scopes":["root"]}]');
-    const cfgFile = file('bad.yaml', [
-      'brokr:',
-      '  url: mqtt://typo',
-      'broker:',
-      '  protocol_version: 3',
-      '  keepalive_s: fast',
-      '  password: hunter2-secret',
-      'ami:',
-      '  port: 70000',
-      'schedules:',
-      '  health: "every minute"',
-      'recordings:',
-      '  push: https',
-      'log:',
-      '  level: loud',
-      'paths:',
-      '  state_dir: relative/dir',
-    ].join('\n'));
+    const badKeys = file(
+      'bad-keys.json',
+      '[{"kid":"k1","publicKey":"-----BEGIN PUBLIC KEY-----\\nnope\\n-----END PUBLIC KEY-----","scopes":["root"]}]',
+    );
+    const cfgFile = file(
+      'bad.yaml',
+      [
+        'brokr:',
+        '  url: mqtt://typo',
+        'broker:',
+        '  protocol_version: 3',
+        '  keepalive_s: fast',
+        '  password: hunter2-secret',
+        'ami:',
+        '  port: 70000',
+        'schedules:',
+        '  health: "every minute"',
+        'recordings:',
+        '  push: https',
+        'log:',
+        '  level: loud',
+        'paths:',
+        '  state_dir: relative/dir',
+      ].join('\n'),
+    );
     const l = loadConfig({
       configFile: cfgFile,
-      env: { PBXLINK_DISCOVERY: '0', PBXLINK_TRUSTED_KEYS: badKeys, PBXLINK_AGENT_ID: 'bad id!', PBXLINK_DB_URL: 'postgres://u:dbsecret-xyz@h' },
+      env: {
+        PBXLINK_DISCOVERY: '0',
+        PBXLINK_TRUSTED_KEYS: badKeys,
+        PBXLINK_AGENT_ID: 'bad id!',
+        PBXLINK_DB_URL: 'postgres://u:dbsecret-xyz@h',
+      },
     });
     expect(l.config).toBeUndefined();
     const expected = [
@@ -148,7 +182,11 @@ describe('loadConfig: every problem listed at once', () => {
       /^trusted keys file .*bad-keys\.json: .*publicKey/,
       /^trusted keys file .*bad-keys\.json: .*unknown scope "root"/,
     ];
-    for (const re of expected) expect(l.problems.some((p) => re.test(p)), `${re} in\n${l.problems.join('\n')}`).toBe(true);
+    for (const re of expected)
+      expect(
+        l.problems.some((p) => re.test(p)),
+        `${re} in\n${l.problems.join('\n')}`,
+      ).toBe(true);
     expect(l.problems.length).toBe(expected.length);
     for (const p of l.problems) expect(p).not.toMatch(/\n/);
     const all = l.problems.join('\n');
@@ -159,30 +197,52 @@ describe('loadConfig: every problem listed at once', () => {
   it('a YAML syntax error gives the line and column', () => {
     const cfgFile = file('syntax.yaml', 'broker:\n  url: mqtt://x\n  username: [unclosed\nami:\n');
     const l = loadConfig({ configFile: cfgFile, env: base() });
-    expect(l.problems).toContain(`config file ${cfgFile}: line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`);
+    expect(l.problems).toContain(
+      `config file ${cfgFile}: line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
     expect(l.config).toBeUndefined();
     const dup = file('dup.yaml', 'broker:\n  url: mqtt://x\n  url: mqtt://y\n');
-    expect(loadConfig({ configFile: dup, env: base() }).problems).toContain(`config file ${dup}: line 3, column 3: Map keys must be unique`);
+    expect(loadConfig({ configFile: dup, env: base() }).problems).toContain(
+      `config file ${dup}: line 3, column 3: Map keys must be unique`,
+    );
   });
 
   it('a top level that is not a mapping, and a mapping where a value belongs, are reported', () => {
-    expect(loadConfig({ configFile: file('list.yaml', '- a\n- b\n'), env: base() }).problems.join('\n')).toContain('top level must be a mapping');
+    expect(
+      loadConfig({ configFile: file('list.yaml', '- a\n- b\n'), env: base() }).problems.join('\n'),
+    ).toContain('top level must be a mapping');
     const l = loadConfig({ configFile: file('scalar.yaml', 'broker: mqtt://x\n'), env: base() });
     expect(l.problems).toContain(`broker (file ${join(dir, 'scalar.yaml')}): must be a mapping`);
   });
 
   it('a missing explicit config file is an error; a missing or malformed trusted-keys file too', () => {
     const missing = join(dir, 'nope.yaml');
-    const l = loadConfig({ configFile: missing, env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_TRUSTED_KEYS: join(dir, 'absent.json') } });
+    const l = loadConfig({
+      configFile: missing,
+      env: {
+        ...base(),
+        PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1',
+        PBXLINK_TRUSTED_KEYS: join(dir, 'absent.json'),
+      },
+    });
     expect(l.problems).toContain(`config file ${missing}: cannot read (not found)`);
     expect(l.problems.some((p) => p.includes('absent.json: cannot read (does not exist)'))).toBe(true);
     const notJson = file('notjson.json', '{kid: 1');
-    const l2 = loadConfig({ env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_TRUSTED_KEYS: notJson } });
+    const l2 = loadConfig({
+      env: { ...base(), PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1', PBXLINK_TRUSTED_KEYS: notJson },
+    });
     expect(l2.problems).toEqual([expect.stringMatching(/notjson\.json: not JSON/)]);
   });
 
   it('rejects unsupported broker schemes, a non-TLS URL with a CA, and half a client certificate', () => {
-    const l = loadConfig({ env: { ...base(), PBXLINK_BROKER_URL: 'http://x:1', PBXLINK_BROKER_CA: keys, PBXLINK_BROKER_CERT: keys } });
+    const l = loadConfig({
+      env: {
+        ...base(),
+        PBXLINK_BROKER_URL: 'http://x:1',
+        PBXLINK_BROKER_CA: keys,
+        PBXLINK_BROKER_CERT: keys,
+      },
+    });
     const all = l.problems.join('\n');
     expect(all).toContain('scheme http:// is not supported');
     expect(all).toContain('broker.cert and broker.key: set both or neither');

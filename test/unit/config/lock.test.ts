@@ -22,10 +22,11 @@ async function otherProcess(): Promise<{ pid: number; end: () => Promise<void> }
   await new Promise((r) => child.once('spawn', r));
   return {
     pid: child.pid as number,
-    end: () => new Promise<void>((r) => {
-      child.once('exit', () => r());
-      child.kill('SIGKILL');
-    }),
+    end: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGKILL');
+      }),
   };
 }
 

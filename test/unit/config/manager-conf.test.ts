@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManagerConf } from '../../../agent/src/config/manager-conf';
 
@@ -22,7 +22,11 @@ describe('parseManagerConf (§11.4)', () => {
     expect(admin?.settings.secret).toBe('realAdminSecret');
     expect(admin?.secretFile).toBe(join(dir, 'manager_custom.conf'));
     expect(m?.users.map((u) => u.name)).toEqual(['admin', 'fop']);
-    expect(m?.files.map((f) => f.slice(dir.length + 1))).toEqual(['manager.conf', 'manager_additional.conf', 'manager_custom.conf']);
+    expect(m?.files.map((f) => f.slice(dir.length + 1))).toEqual([
+      'manager.conf',
+      'manager_additional.conf',
+      'manager_custom.conf',
+    ]);
   });
 
   it('handles block comments, \\; escapes, templates, loops, missing includes and never runs #exec', () => {
@@ -41,7 +45,9 @@ describe('parseManagerConf (§11.4)', () => {
   });
 
   it('treats FreePBX banner lines ;-----; as plain comments, not block comments', () => {
-    const files = { '/a/manager.conf': ';--------;\n[u]\nsecret = s1\n;--x\n[hidden]\nsecret=h\n--;\n[v]\nsecret => s2\n' };
+    const files = {
+      '/a/manager.conf': ';--------;\n[u]\nsecret = s1\n;--x\n[hidden]\nsecret=h\n--;\n[v]\nsecret => s2\n',
+    };
     const m = parseManagerConf('/a/manager.conf', '/a', fromMap(files));
     expect(m?.users.map((u) => [u.name, u.settings.secret])).toEqual([
       ['u', 's1'],
@@ -50,7 +56,11 @@ describe('parseManagerConf (§11.4)', () => {
   });
 
   it('resolves relative and absolute includes from the config dir; undefined when the main file is missing', () => {
-    const files = { '/etc/asterisk/manager.conf': '#include "/opt/x.conf"\n#include sub/y.conf\n', '/opt/x.conf': '[x]\nsecret=1\n', '/etc/asterisk/sub/y.conf': '[y]\nsecret=2\n' };
+    const files = {
+      '/etc/asterisk/manager.conf': '#include "/opt/x.conf"\n#include sub/y.conf\n',
+      '/opt/x.conf': '[x]\nsecret=1\n',
+      '/etc/asterisk/sub/y.conf': '[y]\nsecret=2\n',
+    };
     const m = parseManagerConf('/etc/asterisk/manager.conf', '/etc/asterisk', fromMap(files));
     expect(m?.users.map((u) => u.name)).toEqual(['x', 'y']);
     expect(parseManagerConf('/nope/manager.conf', '/nope', fromMap(files))).toBeUndefined();
