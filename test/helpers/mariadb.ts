@@ -93,7 +93,9 @@ export async function createTestDatabases(opts: TestDatabaseOptions = {}): Promi
     await loadSqlFixture(conn, configDb, `asterisk-${opts.config ?? 'freepbx-2.11'}.sql`);
     if (opts.seed) await loadSqlFixture(conn, configDb, 'asterisk-seed.sql');
   } catch (e) {
-    await conn.query(`DROP DATABASE IF EXISTS \`${cdrDb}\`; DROP DATABASE IF EXISTS \`${configDb}\``).catch(() => {});
+    await conn
+      .query(`DROP DATABASE IF EXISTS \`${cdrDb}\`; DROP DATABASE IF EXISTS \`${configDb}\``)
+      .catch(() => {});
     await conn.end().catch(() => {});
     throw e;
   }
@@ -117,7 +119,15 @@ export async function createTestDatabases(opts: TestDatabaseOptions = {}): Promi
 /** One CDR row keyed by column name; keys the table lacks are dropped by seedCdr. */
 export type CdrRow = Record<string, string | number>;
 
-const DISPOSITIONS = ['ANSWERED', 'ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'ANSWERED', 'CONGESTION'] as const;
+const DISPOSITIONS = [
+  'ANSWERED',
+  'ANSWERED',
+  'NO ANSWER',
+  'BUSY',
+  'FAILED',
+  'ANSWERED',
+  'CONGESTION',
+] as const;
 const SOURCES = ['100', '101', '106', '2125551234', '905312089995', '1%00', 'a_b', 'back\\slash'] as const;
 const DESTS = ['100', '101', '106', '18005550199', '*97', 's', '600'] as const;
 
@@ -133,15 +143,17 @@ export function sqlDateTime(epochS: number): string {
 
 /**
  * A deterministic realistic CDR row number `i` (all 26 columns). Every 4th row shares the previous row's
- * calldate (ties broken by uniqueid); values include %, _ and \ so LIKE escaping is exercised; recordings are
+ * calldate (ties broken by uniqueid), every 50th repeats the previous row's calldate AND uniqueid; values include %, _ and \ so LIKE escaping is exercised; recordings are
  * pointed to both ways (§12: recordingfile on 2.10+, userfield 'audio:…' on Elastix ≤2.3), some 'deleted'.
  */
 export function cdrRow(i: number, startEpochS = Date.UTC(2026, 0, 1) / 1000): CdrRow {
-  const t = startEpochS + (i - (i % 4 === 3 ? 1 : 0)) * 97;
+  // every 50th row is a second CDR of the previous call (same calldate and uniqueid, as after a transfer)
+  const call = i % 50 === 49 ? i - 1 : i;
+  const t = startEpochS + (call - (call % 4 === 3 ? 1 : 0)) * 97;
   const calldate = sqlDateTime(t);
   const ymd = calldate.slice(0, 10).replaceAll('-', '');
   const hms = calldate.slice(11).replaceAll(':', '');
-  const uniqueid = `${t}.${i}`;
+  const uniqueid = `${t}.${call}`;
   const src = SOURCES[i % SOURCES.length] ?? '100';
   const dst = DESTS[(i * 3) % DESTS.length] ?? '100';
   const disposition = DISPOSITIONS[i % DISPOSITIONS.length] ?? 'ANSWERED';
@@ -157,7 +169,8 @@ export function cdrRow(i: number, startEpochS = Date.UTC(2026, 0, 1) / 1000): Cd
     dst,
     dcontext: i % 3 === 0 ? 'from-trunk' : 'from-internal',
     channel: `SIP/${src}-${(i % 65536).toString(16).padStart(8, '0')}`,
-    dstchannel: disposition === 'ANSWERED' ? `SIP/${dst}-${((i * 7) % 65536).toString(16).padStart(8, '0')}` : '',
+    dstchannel:
+      disposition === 'ANSWERED' ? `SIP/${dst}-${((i * 7) % 65536).toString(16).padStart(8, '0')}` : '',
     lastapp: 'Dial',
     lastdata: `SIP/${dst},20,tr`,
     duration: billsec + (i % 30),
@@ -280,11 +293,17 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
     for (;;) {
       if (c.exitCode !== null) throw new Error(`private mariadbd exited: ${log}`);
       try {
-        const conn = await mysql.createConnection({ host: MARIADB_HOST, port, user: 'root', connectTimeout: 1000 });
+        const conn = await mysql.createConnection({
+          host: MARIADB_HOST,
+          port,
+          user: 'root',
+          connectTimeout: 1000,
+        });
         await conn.end();
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`private mariadbd did not start on ${port}: ${(e as Error).message}\n${log}`);
+        if (Date.now() > deadline)
+          throw new Error(`private mariadbd did not start on ${port}: ${(e as Error).message}\n${log}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

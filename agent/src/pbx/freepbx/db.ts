@@ -33,6 +33,8 @@ export interface StreamOptions {
   highWaterMark?: number;
   /** Aborting destroys the stream and its connection (the server stops the query when the socket closes). */
   signal?: AbortSignal;
+  /** Rows as arrays in SELECT order instead of objects (cheaper to parse and to send). */
+  rowsAsArray?: boolean;
 }
 
 /** Error codes of the driver / server meaning "the database is not reachable (now)". */
@@ -196,7 +198,7 @@ export class FreepbxDb {
         };
         c.once('error', onConnError);
         detach = () => c.removeListener('error', onConnError);
-        src = c.query(sql, params as unknown[] | undefined).stream({ highWaterMark: opts.highWaterMark ?? 64 });
+        src = c.query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray }).stream({ highWaterMark: opts.highWaterMark ?? 64 });
         src.on('data', (row) => {
           if (!out.push(row)) src?.pause();
         });

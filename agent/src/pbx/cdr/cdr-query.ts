@@ -1,0 +1,140 @@
+import type { Logger } from '../../core/log';
+import type { FreepbxDb } from '../freepbx/db';
+import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
+import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
+import { CdrPartWriter, type PartSink } from './part-writer';
+import { buildCdrQuery, buildGroupQuery, type CdrQueryArgs, CDR_SEARCH_FIELDS, filterConditions, invalidArg } from './query-builder';
+
+/** Rows per page when the caller gives no limit. */
+export const DEFAULT_CDR_LIMIT = 1000;
+
+/** Where the CDRs are and how many rows one query may return (config cdr_max_rows). */
+export interface CdrQueryDeps {
+  db: FreepbxDb;
+  cdrDb: string;
+  cdrTable: string;
+  maxRows: number;
+  log?: Logger;
+}
+
+/** Final data of a cdr.query: rows sent, and the cursor of the next page (null when nothing is left). */
+export interface CdrQueryResult {
+  count: number;
+  next_cursor: string | null;
+}
+
+/** What a query needs from the command context. */
+export type CdrQuerySink = PartSink & { readonly signal?: AbortSignal };
+
+type Row = Record<string, unknown> | unknown[];
+
+/** Every searchable column, to check args before the table's real columns are known. */
+const ALL_FIELDS: CdrColumns = { names: [], has: () => true, recordings: 'recordingfile' };
+
+/**
+ * cdr.query: keyset-paginated, streamed from the server (bounded memory), sent in parts within the size
+ * limit. Pages never end inside a group of rows sharing (calldate, uniqueid) — Asterisk writes several CDRs
+ * with one uniqueid (transfers, forks) — so a cursor walk returns every row exactly once.
+ */
+export class CdrQuery {
+  private cols: Promise<CdrColumns> | undefined;
+
+  constructor(private readonly deps: CdrQueryDeps) {
+    quoteIdent(deps.cdrDb);
+    quoteIdent(deps.cdrTable);
+  }
+
+  /** The table's real columns, discovered once (again after a failure). */
+  columns(): Promise<CdrColumns> {
+    this.cols ??= loadCdrColumns(this.deps.db, this.deps.cdrDb, this.deps.cdrTable).catch((e) => {
+      this.cols = undefined;
+      throw e;
+    });
+    return this.cols;
+  }
+
+  /** Runs one page: sends its rows as parts through `sink`, returns `{count, next_cursor}`. */
+  async run(args: CdrQueryArgs, sink: CdrQuerySink): Promise<CdrQueryResult> {
+    const limit = args.limit ?? DEFAULT_CDR_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1) throw invalidArg('limit', 'must be an integer of at least 1');
+    if (limit > this.deps.maxRows) {
+      throw invalidArg('limit', `at most ${this.deps.maxRows} rows per query (cdr_max_rows); page with next_cursor`);
+    }
+    if (args.field_name !== undefined && !(CDR_SEARCH_FIELDS as readonly string[]).includes(args.field_name)) {
+      throw invalidArg('field_name', `expected one of ${CDR_SEARCH_FIELDS.join(', ')}`);
+    }
+    filterConditions(args, ALL_FIELDS); // dates, pattern: invalid_args before touching the database
+    const cursor = args.cursor === undefined ? undefined : decodeCursor(args.cursor);
+    const cols = await this.columns();
+    const table = { db: this.deps.cdrDb, name: this.deps.cdrTable };
+    const q = buildCdrQuery(args, cols, table, cursor, limit + 1); // one extra row tells whether more are left
+    const asArrays = args.format === 'rows';
+    const writer = new CdrPartWriter(sink, {
+      format: asArrays ? 'rows' : 'objects',
+      compress: args.compress === true,
+      columns: cols.names,
+    });
+    const iCall = cols.names.indexOf('calldate');
+    const iUid = cols.names.indexOf('uniqueid');
+    const keyOf = (r: Row): CdrCursor =>
+      Array.isArray(r)
+        ? { calldate: String(r[iCall]), uniqueid: String(r[iUid]) }
+        : { calldate: String(r.calldate), uniqueid: String(r.uniqueid) };
+    const same = (a: CdrCursor | undefined, b: CdrCursor) =>
+      a !== undefined && a.calldate === b.calldate && a.uniqueid === b.uniqueid;
+
+    let sent = 0;
+    let fetched = 0;
+    let pending: Row[] = [];
+    let pendingKey: CdrCursor | undefined;
+    let lastSentKey: CdrCursor | undefined;
+    let extraKey: CdrCursor | undefined;
+    const sendPending = async () => {
+      for (const r of pending) await writer.add(r);
+      sent += pending.length;
+      if (pending.length) lastSentKey = pendingKey;
+      pending = [];
+    };
+    try {
+      const stream = this.deps.db.stream(q.sql, q.params, { signal: sink.signal, rowsAsArray: asArrays, highWaterMark: 256 });
+      for await (const row of stream as AsyncIterable<Row>) {
+        fetched++;
+        const key = keyOf(row);
+        if (fetched > limit) {
+          extraKey = key; // keep reading to the end (one row), so the connection goes back to the pool clean
+          continue;
+        }
+        if (!same(pendingKey, key)) {
+          await sendPending();
+          pendingKey = key;
+        }
+        pending.push(row);
+      }
+      let next: CdrCursor | undefined;
+      if (extraKey === undefined) {
+        await sendPending();
+      } else if (!same(pendingKey, extraKey)) {
+        await sendPending();
+        next = lastSentKey;
+      } else if (sent > 0) {
+        next = lastSentKey; // the last group continues past the limit: it starts the next page whole
+      } else if (pendingKey) {
+        // this page is one (calldate, uniqueid) group bigger than limit: send the whole group
+        const g = buildGroupQuery(args, cols, table, pendingKey, this.deps.maxRows);
+        pending = [];
+        const groupRows = this.deps.db.stream(g.sql, g.params, { signal: sink.signal, rowsAsArray: asArrays });
+        for await (const row of groupRows as AsyncIterable<Row>) {
+          await writer.add(row);
+          sent++;
+        }
+        next = pendingKey;
+      }
+      await writer.flush();
+      this.deps.log?.debug({ rows: sent, parts: writer.parts, bytes: writer.sentBytes }, 'cdr.query done');
+      return { count: sent, next_cursor: next ? encodeCursor(next) : null };
+    } catch (e) {
+      if ((e as { code?: string }).code === 'internal') this.cols = undefined; // e.g. the table changed shape
+      throw e;
+    }
+  }
+}
