@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPrivateKey, parseTrustedKeys, signCommand, verifyCommand } from '../../protocol/src/signing';
@@ -281,6 +282,43 @@ describe('pbxctl usage errors', () => {
       const r = await run([sub, '--help'], {});
       expect(r.code).toBe(0);
       expect(r.stdout.startsWith(`Usage: pbxctl ${sub}`)).toBe(true);
+    }
+  });
+});
+
+describe('pbxctl esbuild bundle', () => {
+  const procs = useProcesses();
+
+  it('runs from a bundle like dist/pbxctl.js: --version, keygen, send timeout', async () => {
+    const root = process.cwd();
+    // Inside the repo so the bundle resolves node_modules like dist/ does.
+    const out = await mkdtemp(join(root, 'node_modules', '.pbxctl-bundle-test-'));
+    const broker = await startMosquitto();
+    try {
+      await build({
+        entryPoints: { pbxctl: join(root, PBXCTL) },
+        outdir: out,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node18',
+        packages: 'external',
+        logLevel: 'silent',
+      });
+      const bundle = join(out, 'pbxctl.js');
+      const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+      const v = await procs.runNode([bundle, '--version']);
+      expect([v.code, v.stdout]).toEqual([0, pkg.version]);
+      const k = await procs.runNode([bundle, 'keygen', '--kid', 'b-1', '--out', out]);
+      expect(k.code, k.stderr).toBe(0);
+      const s = await procs.runNode([bundle, 'send', 'pbx-b', 'agent.info', '--timeout', '0.5'], {
+        env: { ...process.env, PBXCTL_BROKER_URL: broker.url, PBXCTL_KEY: join(out, 'b-1.key') },
+      });
+      expect(s.code).toBe(3);
+      expect(s.stderr).toBe('no reply from pbx-b within 0.5 s: is it online? see `pbxctl tail pbx-b status`');
+    } finally {
+      await broker.close();
+      await rm(out, { recursive: true, force: true });
     }
   });
 });

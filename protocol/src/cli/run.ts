@@ -1,9 +1,10 @@
+import pkg from '../../../package.json' with { type: 'json' };
 import { SUBCOMMANDS } from './commands';
 import { CliError, type CliIo, EXIT } from './io';
 import { parseFor, type Subcommand } from './subcommand';
 
-/** The version pbxctl reports (kept in step with package.json by the release). */
-export const PBXCTL_VERSION = '0.1.0';
+/** The version pbxctl reports, from package.json (bundled into dist by esbuild). */
+export const PBXCTL_VERSION: string = (pkg as { version: string }).version;
 
 /** `pbxctl --help`. */
 export function mainHelp(): string {
