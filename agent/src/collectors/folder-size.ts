@@ -45,7 +45,14 @@ export async function walkFolderSize(path: string, opts: WalkOptions = {}): Prom
   let firstProblem = '';
   const seenLinks = new Set<string>();
   const dirs: string[] = [path];
-  const inFlight = new Set<Promise<void>>();
+  // One loop lists folders and launches lstat calls; it waits for a free slot through `wake`
+  // (O(1) per entry; a Promise.race over the in-flight set would add reactions to every pending call).
+  let active = 0;
+  let wake: (() => void) | null = null;
+  const slotFreed = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
   const noteProblem = (err: unknown) => {
     if (unreadable++ === 0) firstProblem = errText(err);
   };
@@ -66,25 +73,37 @@ export async function walkFolderSize(path: string, opts: WalkOptions = {}): Prom
   };
   const overBudget = () => now() - started > budget || opts.signal?.aborted === true;
 
-  while (dirs.length > 0 || inFlight.size > 0) {
+  const launch = (p: string) => {
+    active++;
+    void measure(p).finally(() => {
+      active--;
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+  };
+  const drain = async () => {
+    while (active > 0) await slotFreed();
+  };
+
+  while (dirs.length > 0 || active > 0) {
     const dir = dirs.pop();
     if (dir === undefined) {
-      await Promise.race(inFlight);
+      await slotFreed();
       continue;
     }
     try {
       const handle = await opendir(dir, { bufferSize: 64 });
       for await (const entry of handle) {
         if (overBudget()) break;
-        while (inFlight.size >= limit) await Promise.race(inFlight);
-        const job: Promise<void> = measure(join(dir, entry.name)).finally(() => inFlight.delete(job));
-        inFlight.add(job);
+        while (active >= limit) await slotFreed();
+        launch(join(dir, entry.name));
       }
     } catch (err) {
       noteProblem(err);
     }
     if (overBudget()) {
-      await Promise.allSettled(inFlight);
+      await drain();
       const why = opts.signal?.aborted ? 'aborted' : `not finished within ${Math.round(budget / 1000)} s`;
       return { path, bytes: null, error: why };
     }
