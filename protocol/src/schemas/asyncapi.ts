@@ -9,11 +9,13 @@ import { COMMANDS, EVENTS, STATES } from './registry';
 import { StatusBirth, StatusWill } from './status';
 
 /** Example-only Ed25519 key (fixed seed, trusted nowhere) so the document's command examples are real, deterministic JWS. */
-const EXAMPLE_KEY = createPrivateKey({
-  key: Buffer.from(`302e020100300506032b657004220420${'42'.repeat(32)}`, 'hex'),
-  format: 'der',
-  type: 'pkcs8',
-});
+export function exampleSigningKey() {
+  return createPrivateKey({
+    key: Buffer.from(`302e020100300506032b657004220420${'42'.repeat(32)}`, 'hex'),
+    format: 'der',
+    type: 'pkcs8',
+  });
+}
 const AGENT = 'pbx-101';
 const PREFIX = 'pbxlink/v1';
 const BOOT = '5b0c6c7e-8f7d-4a55-9a51-0f2b2c1d9e01';
@@ -176,6 +178,7 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
     op(`publishEvent.${e.name}`, 'send', `events.${e.name}`, e.description);
   }
 
+  const exampleKey = exampleSigningKey();
   const cmdMessages: Record<string, unknown> = {};
   const replyMessages: Record<string, unknown> = {};
   for (const c of COMMANDS) {
@@ -191,7 +194,7 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
         args: c.example.args as Record<string, unknown>,
         reply_to: `${PREFIX}/${AGENT}/reply/ops-cli/${jti}`,
       },
-      { kid: 'ops-1', privateKey: EXAMPLE_KEY, nowSecs: IAT },
+      { kid: 'ops-1', privateKey: exampleKey, nowSecs: IAT },
     );
     cmdMessages[`cmd.${c.name}`] = {
       name: c.name,

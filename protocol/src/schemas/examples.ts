@@ -1,6 +1,7 @@
 /** Example payloads of every state, event and command (used by the AsyncAPI document and checked against their schemas in tests). */
 
-const TS = '2026-01-15T10:20:30.000Z';
+/** Timestamp used by every example. */
+export const EXAMPLE_TS = '2026-01-15T10:20:30.000Z';
 
 /** Example channel of a live call (Asterisk 13 shape). */
 const channel = {
@@ -31,22 +32,24 @@ export const exampleCall = {
   state: 'answered',
   from: { number: '101', name: 'Alice' },
   to: { number: '5551234', name: null },
-  started_at: TS,
+  started_at: EXAMPLE_TS,
   answered_at: '2026-01-15T10:20:36.000Z',
   ring_s: 6,
   talk_s: 36,
   channels: [channel],
 };
 
-const component = { status: 'ok', since: TS };
-const pbx = {
+const component = { status: 'ok', since: EXAMPLE_TS };
+/** Example PBX info. */
+export const examplePbx = {
   dialect: '13',
   asterisk_version: '13.38.3',
   ami_version: '2.10.6',
   chan_sip: true,
   pjsip: false,
 };
-const resources = {
+/** Example host resources. */
+export const exampleResources = {
   uptime: ' 10:20:30 up 12 days,  3:04,  1 user,  load average: 0.08, 0.03, 0.01',
   uptime_s: 1047840,
   users: 1,
@@ -61,12 +64,12 @@ export const stateExamples: Record<string, unknown> = {
     agent: {
       version: '0.1.0',
       boot_id: '5b0c6c7e-8f7d-4a55-9a51-0f2b2c1d9e01',
-      started_at: TS,
+      started_at: EXAMPLE_TS,
       uptime_s: 3600,
       rss_mb: 48.2,
     },
     components: { ami: component, database: component, broker: component },
-    system: resources,
+    system: exampleResources,
     asterisk: {
       version: '13.38.3',
       ami_version: '2.10.6',
@@ -122,7 +125,8 @@ export const stateExamples: Record<string, unknown> = {
   },
 };
 
-const cdr = {
+/** Example CDR row. */
+export const exampleCdr = {
   calldate: '2026-01-15 10:20:30',
   clid: '"Alice" <101>',
   src: '101',
@@ -169,7 +173,7 @@ export const eventExamples: Record<string, unknown> = {
       hangup_by: 'caller',
     },
   },
-  'cdr.new': cdr,
+  'cdr.new': exampleCdr,
   'recording.new': {
     path: '2026/01/15/out-5551234-101-20260115-102030-1768472430.14.wav',
     size: 576044,
@@ -181,7 +185,7 @@ export const eventExamples: Record<string, unknown> = {
     to: '5551234',
     recorded_at: '2026-01-15T10:20:30',
     sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-    mtime: TS,
+    mtime: EXAMPLE_TS,
   },
   'config.changed': {
     kind: 'extension',
@@ -192,7 +196,7 @@ export const eventExamples: Record<string, unknown> = {
     applied: { ok: true },
   },
   audit: {
-    at: TS,
+    at: EXAMPLE_TS,
     kid: 'ops-1',
     cmd: 'extensions.create',
     jti: '01JHX8Q2S6W1K3Z9',
@@ -201,167 +205,5 @@ export const eventExamples: Record<string, unknown> = {
     duration_ms: 812,
     prev_hash: '0000000000000000000000000000000000000000000000000000000000000000',
     hash: '9f2c1e0d3b4a5968778695a4b3c2d1e0f9e8d7c6b5a49382716f5e4d3c2b1a09',
-  },
-};
-
-const followme = {
-  grpnum: '106',
-  strategy: 'ringallv2',
-  grptime: 20,
-  grppre: '',
-  grplist: ['106', '905312089995#'],
-  annmsg_id: null,
-  postdest: 'ext-local,106,dest',
-  dring: null,
-  remotealert_id: null,
-  needsconf: false,
-  toolate_id: null,
-  pre_ring: 0,
-  ringing: 'Ring',
-};
-const write = (action: string, account: string, fields: string[]) => ({
-  account,
-  action,
-  dry_run: false,
-  fields,
-  applied: { ok: true },
-});
-const fwrite = (action: string, fields: string[]) => ({
-  grpnum: '106',
-  action,
-  dry_run: false,
-  fields,
-  applied: { ok: true },
-});
-
-/** Example args, result and parts of each command, keyed by command name. */
-export const commandExamples: Record<string, { args: unknown; result: unknown; parts?: unknown[] }> = {
-  'agent.info': {
-    args: {},
-    result: {
-      agent: 'pbx-101',
-      version: '0.1.0',
-      boot_id: '5b0c6c7e-8f7d-4a55-9a51-0f2b2c1d9e01',
-      started_at: TS,
-      capabilities: ['cdr', 'recordings', 'extensions', 'followme'],
-      pbx,
-      caller: { kid: 'ops-1', scopes: ['read', 'cdr:read'] },
-    },
-  },
-  'agent.refresh': { args: {}, result: { republished: ['health', 'peers', 'calls', 'disks', 'firewall'] } },
-  'peers.list': { args: {}, result: stateExamples.peers },
-  'calls.list': { args: {}, result: stateExamples.calls },
-  'system.resources': { args: {}, result: resources },
-  'system.disks': { args: {}, result: stateExamples.disks },
-  'system.firewall': { args: {}, result: stateExamples.firewall },
-  'extensions.list': {
-    args: {},
-    parts: [
-      {
-        extensions: [
-          {
-            account: '101',
-            tech: 'sip',
-            name: 'Alice',
-            dial: 'SIP/101',
-            context: 'from-internal',
-            host: 'dynamic',
-            type: 'friend',
-            callerid: 'Alice <101>',
-          },
-        ],
-      },
-    ],
-    result: { count: 1 },
-  },
-  'extensions.get': {
-    args: { account: '101' },
-    result: {
-      account: '101',
-      tech: 'sip',
-      name: 'Alice',
-      dial: 'SIP/101',
-      voicemail: 'novm',
-      outboundcid: null,
-      ringtimer: 0,
-      sip: {
-        context: 'from-internal',
-        host: 'dynamic',
-        type: 'friend',
-        dtmfmode: 'rfc2833',
-        nat: 'yes',
-        port: '5060',
-        qualify: 'yes',
-      },
-      secret_set: true,
-    },
-  },
-  'extensions.create': {
-    args: {
-      account: '150',
-      name: 'Bob',
-      secret: 'S3cret-150!',
-      context: 'from-internal',
-      dtmfmode: 'rfc2833',
-      nat: 'force_rport,comedia',
-      port: 5060,
-      qualify: 'yes',
-    },
-    result: write('create', '150', ['name', 'secret', 'context', 'dtmfmode', 'nat', 'port', 'qualify']),
-  },
-  'extensions.update': {
-    args: { account: '150', name: 'Robert', dry_run: false },
-    result: write('update', '150', ['name']),
-  },
-  'extensions.delete': { args: { account: '150' }, result: write('delete', '150', []) },
-  'followme.get': { args: { grpnum: '106' }, result: followme },
-  'followme.list': { args: {}, parts: [{ followme: [followme] }], result: { count: 1 } },
-  'followme.create': {
-    args: {
-      grpnum: '106',
-      strategy: 'ringallv2',
-      grptime: 20,
-      grplist: ['106', '905312089995#'],
-      pre_ring: 0,
-      ringing: 'Ring',
-    },
-    result: fwrite('create', ['strategy', 'grptime', 'grplist', 'pre_ring', 'ringing']),
-  },
-  'followme.update': {
-    args: { grpnum: '106', grplist: '106-905312089995#', needsconf: 'CHECKED' },
-    result: fwrite('update', ['grplist', 'needsconf']),
-  },
-  'followme.delete': {
-    args: { grpnum: '106', dry_run: true },
-    result: { ...fwrite('delete', []), dry_run: true, applied: null },
-  },
-  'cdr.query': {
-    args: {
-      start_date: '2026-01-15',
-      end_date: '2026-01-15 23:59:59',
-      field_name: 'src',
-      field_pattern: '101',
-      status: 'ANSWERED',
-      limit: 100,
-      order: 'desc',
-    },
-    parts: [{ rows: [cdr] }],
-    result: { count: 1, next_cursor: null },
-  },
-  'recordings.get': {
-    args: { name: '2026/01/15/out-5551234-101-20260115-102030-1768472430.14.wav' },
-    parts: [
-      {
-        transfer_id: 'r7Kq2m9XzA',
-        name: '2026/01/15/out-5551234-101-20260115-102030-1768472430.14.wav',
-        size: 576044,
-        sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-        chunk_size: 65536,
-        chunks: 9,
-        offset: 0,
-        topic: 'pbxlink/v1/pbx-101/blob/r7Kq2m9XzA/+',
-      },
-    ],
-    result: { transfer_id: 'r7Kq2m9XzA', chunks_sent: 9, bytes_sent: 576044 },
   },
 };

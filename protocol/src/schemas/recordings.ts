@@ -9,7 +9,14 @@ export const RecordingsGetArgs = Type.Object(
   {
     name: Type.Optional(RelPath),
     uniqueid: Type.Optional(Type.String({ minLength: 1, maxLength: 150, pattern: '^[A-Za-z0-9._-]+$' })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    offset: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'resume from this byte (a multiple of chunk_size from an earlier transfer); chunk indexes go on from offset / chunk_size',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,7 +4,8 @@ import { AuditEvent, ConfigChangedEvent } from './audit';
 import { CallChangeEvent, CallEndedEvent, CallsState } from './calls';
 import { CdrQueryArgs, CdrQueryPart, CdrQueryResult, CdrRecord } from './cdr';
 import { NoArgs, type SCOPES } from './common';
-import { commandExamples, eventExamples, stateExamples } from './examples';
+import { eventExamples, stateExamples } from './examples';
+import { commandExamples } from './examples-commands';
 import {
   Extension,
   ExtensionsCreateArgs,
