@@ -122,6 +122,22 @@ describe('pbxctl against a real Mosquitto', () => {
       '03:04:05.000 pbx-1 events/peer.status seq=6 name=101 status=unreachable',
     );
     expect(p.stdout).toHaveLength(3);
+    expect(await p.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+
+  it('tail exits 4 when the broker goes away', async () => {
+    const own = await startMosquitto();
+    try {
+      const p = procs.node(['--import', 'tsx', PBXCTL, 'tail', 'pbx-1', 'status'], {
+        env: env({ PBXCTL_BROKER_URL: own.url }),
+      });
+      await p.waitForLine(/^following /, 15_000);
+      await own.stop();
+      expect((await p.exited).code).toBe(4);
+      expect(p.stderr.at(-1)).toBe('pbxctl tail: lost the connection to the broker');
+    } finally {
+      await own.close();
+    }
   });
 
   it('tail --json shows retained snapshots first, one JSON object per line, and --count ends it', async () => {
