@@ -171,12 +171,21 @@ describe('link offline behaviour', () => {
     await consumer.client.publishAsync(`${base}/cmd`, 'queued.command.jws', { qos: 1 });
     const b = newLink();
     const got: string[] = [];
+    const replies: Promise<void>[] = [];
     b.link.onCommand((m) => {
       got.push(m.payload.toString());
+      // The router replies at once: the link must be able to send it (birth goes out first).
+      replies.push(b.publisher.publishReply(`${base}/reply/q1`, '{"v":1}'));
     });
+    const from = consumer.seen.length;
     b.link.start();
     await until(() => got.length === 1, 10_000, 'queued command');
     expect(got).toEqual(['queued.command.jws']);
+    await Promise.all(replies);
+    const reply = await consumer.waitFor((m) => m.topic === `${base}/reply/q1`, 5000, from);
+    const birth = consumer.seen.findIndex((m, i) => i >= from && m.topic === `${base}/status` && m.json?.online === true);
+    expect(birth).toBeGreaterThanOrEqual(from);
+    expect(birth).toBeLessThan(consumer.seen.indexOf(reply));
   });
 
   it('reconnects after the broker is killed and republishes birth after resubscribing', async () => {

@@ -1,14 +1,20 @@
 import { join } from 'node:path';
+import type { AgentTopics } from '../../../protocol/src/topics';
+import { parseTopic } from '../../../protocol/src/topics';
 import type { Clock } from '../core/clock';
 import { PbxlinkError } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { AgentTopics } from '../../../protocol/src/topics';
-import { parseTopic } from '../../../protocol/src/topics';
 import { DiskOutbox } from './outbox';
 import { envelopeMaxBytes, type OutRecord, renderEnvelope } from './record';
 import { SendQueue } from './send-queue';
 import { SeqStore } from './seq-store';
-import { type IncomingMessage, MqttSession, type PublishOptions, type SessionOptions, type SessionStatus } from './session';
+import {
+  type IncomingMessage,
+  MqttSession,
+  type PublishOptions,
+  type SessionOptions,
+  type SessionStatus,
+} from './session';
 import { StateStore } from './state-store';
 
 /** Settings of the link beyond the session's. */
@@ -144,7 +150,10 @@ export class Link {
       session.checkSize(rec.topic, envelopeMaxBytes(this.opts.topics.agent, rec));
     } catch (err) {
       this.oversize++;
-      this.opts.log.error({ err, topic: rec.topic }, 'message too big for the broker; dropped (callers must split)');
+      this.opts.log.error(
+        { err, topic: rec.topic },
+        'message too big for the broker; dropped (callers must split)',
+      );
       return;
     }
     if (!this.draining && session.connected) {
@@ -182,7 +191,11 @@ export class Link {
   async stop(): Promise<void> {
     if (this.stopped) return;
     const deadline = this.opts.clock.monotonic() + 1000;
-    while (this.connected && (this.queue.length > 0 || this.inFlight.size > 0) && this.opts.clock.monotonic() < deadline) {
+    while (
+      this.connected &&
+      (this.queue.length > 0 || this.inFlight.size > 0 || this.diskSending > 0) &&
+      this.opts.clock.monotonic() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.stopped = true;
@@ -217,7 +230,8 @@ export class Link {
     for (const sent of this.inFlight.values()) disk.append(sent.topic, sent.payload);
     this.inFlight.clear();
     for (const rec of this.queue.drain()) {
-      if (rec.kind === 'event') disk.append(rec.topic, renderEnvelope(this.opts.topics.agent, rec, this.seq.next()));
+      if (rec.kind === 'event')
+        disk.append(rec.topic, renderEnvelope(this.opts.topics.agent, rec, this.seq.next()));
       else this.states.put(rec);
     }
     disk.flush();

@@ -1,9 +1,15 @@
-import { connect, type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import {
+  connect,
+  type IClientOptions,
+  type IConnackPacket,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
+import type { AgentTopics } from '../../../protocol/src/topics';
 import { Backoff, type BackoffOptions } from '../core/backoff';
 import type { Clock, Timer } from '../core/clock';
 import { PbxlinkError } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { AgentTopics } from '../../../protocol/src/topics';
 import { DEFAULT_MAX_PACKET_BYTES, type PublishProperties, publishPacketSize } from './packet-size';
 
 /** What the birth message says about this agent besides online/agent/boot_id (DESIGN.md "Topics"). */
@@ -13,6 +19,9 @@ export interface BirthInfo {
   capabilities: string[];
   pbx: Record<string, unknown>;
 }
+
+/** Most commands held between CONNACK and birth (a persistent session delivers its queue at once). */
+const MAX_EARLY = 1000;
 
 /** Connection settings of the MQTT session. */
 export interface SessionOptions {
@@ -84,6 +93,8 @@ export class MqttSession {
   private readonly pendings = new Set<(err: Error) => void>();
   private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
   private messageHandler: ((m: IncomingMessage) => void | Promise<void>) | undefined;
+  /** Commands the broker delivered before birth was acknowledged (queued while we were offline). */
+  private early: IncomingMessage[] = [];
 
   constructor(private readonly opts: SessionOptions) {
     this.maxBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
@@ -129,9 +140,13 @@ export class MqttSession {
       properties: opts.properties,
     });
     if (size > this.maxBytes) {
-      throw new PbxlinkError('invalid_args', `message of ${size} bytes exceeds the maximum packet size ${this.maxBytes}`, {
-        details: { bytes: size, max: this.maxBytes, topic },
-      });
+      throw new PbxlinkError(
+        'invalid_args',
+        `message of ${size} bytes exceeds the maximum packet size ${this.maxBytes}`,
+        {
+          details: { bytes: size, max: this.maxBytes, topic },
+        },
+      );
     }
   }
 
@@ -144,7 +159,8 @@ export class MqttSession {
       return Promise.reject(err);
     }
     const client = this.client;
-    if (!this.ready || !client) return Promise.reject(new PbxlinkError('unavailable', 'the MQTT link is down'));
+    if (!this.ready || !client)
+      return Promise.reject(new PbxlinkError('unavailable', 'the MQTT link is down'));
     return this.send(client, topic, buf, opts);
   }
 
@@ -157,16 +173,25 @@ export class MqttSession {
     if (!client) return;
     if (this.ready) {
       const offline = JSON.stringify(this.offline('stopped'));
-      await withTimeout(this.send(client, this.opts.topics.status, Buffer.from(offline), { qos: 1, retain: true }), 3000).catch(
-        (err: unknown) => this.opts.log.warn({ err }, 'offline status not acknowledged before stop'),
-      );
+      await withTimeout(
+        this.send(client, this.opts.topics.status, Buffer.from(offline), { qos: 1, retain: true }),
+        3000,
+      ).catch((err: unknown) => this.opts.log.warn({ err }, 'offline status not acknowledged before stop'));
     }
+    const wasReady = this.ready;
     this.gen++;
     this.client = undefined;
+    this.early = [];
     this.setDown('stopped');
-    await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000).catch(() => {
+    if (!wasReady) {
       client.end(true);
-    });
+      return;
+    }
+    await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), 2000).catch(
+      () => {
+        client.end(true);
+      },
+    );
   }
 
   private offline(reason: string): Record<string, unknown> {
@@ -185,7 +210,8 @@ export class MqttSession {
       this.pendings.add(fail);
       const props = this.protocolVersion === 5 && opts.properties ? { properties: opts.properties } : {};
       client.publish(topic, buf, { qos: opts.qos ?? 1, retain: opts.retain ?? false, ...props }, (err) => {
-        if (err) return fail(new PbxlinkError('unavailable', `publish failed: ${err.message}`, { cause: err }));
+        if (err)
+          return fail(new PbxlinkError('unavailable', `publish failed: ${err.message}`, { cause: err }));
         if (settled) return;
         settled = true;
         this.pendings.delete(fail);
@@ -254,7 +280,8 @@ export class MqttSession {
         const granted = await new Promise<{ qos: number }[]>((resolve, reject) =>
           client.subscribe(topics.cmd, { qos: 1 }, (err, g) => (err ? reject(err) : resolve(g ?? []))),
         );
-        if (granted.some((g) => g.qos !== 1 && g.qos !== 0)) throw new Error(`subscription to ${topics.cmd} refused`);
+        if (granted.some((g) => g.qos !== 1 && g.qos !== 0))
+          throw new Error(`subscription to ${topics.cmd} refused`);
       }
       if (gen !== this.gen) return;
       const birth = { online: true, agent: topics.agent, boot_id: this.opts.bootId, ...this.opts.birth() };
@@ -269,24 +296,44 @@ export class MqttSession {
     if (gen !== this.gen) return;
     this.ready = true;
     this.everConnected = true;
+    // Birth first, then the commands that arrived with the session, so their replies can be sent.
+    for (const m of this.early.splice(0)) this.dispatch(m);
     this.backoff.reset();
-    this.opts.log.info({ broker: redactUrl(this.opts.url), session_present: connack.sessionPresent, max_packet_bytes: this.maxBytes }, 'connected');
+    this.opts.log.info(
+      {
+        broker: redactUrl(this.opts.url),
+        session_present: connack.sessionPresent,
+        max_packet_bytes: this.maxBytes,
+      },
+      'connected',
+    );
     this.emit({ state: 'connected', sessionPresent: connack.sessionPresent, maxPacketBytes: this.maxBytes });
   }
 
   private deliver(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const msg: IncomingMessage = { topic, payload, properties: packet.properties ?? {}, dup: packet.dup };
+    if (this.ready) return this.dispatch(msg);
+    if (this.early.length >= MAX_EARLY) {
+      this.opts.log.warn({ topic }, 'too many commands before birth; dropped one');
+      return;
+    }
+    this.early.push(msg);
+  }
+
+  private dispatch(msg: IncomingMessage): void {
     const handler = this.messageHandler;
     if (!handler) return;
-    const msg: IncomingMessage = { topic, payload, properties: packet.properties ?? {}, dup: packet.dup };
     try {
       const r = handler(msg);
-      if (r instanceof Promise) r.catch((err: unknown) => this.opts.log.error({ err }, 'command handler failed'));
+      if (r instanceof Promise)
+        r.catch((err: unknown) => this.opts.log.error({ err }, 'command handler failed'));
     } catch (err) {
       this.opts.log.error({ err }, 'command handler failed');
     }
   }
 
   private onClose(client: MqttClient): void {
+    this.early = [];
     client.removeAllListeners('connect');
     client.removeAllListeners('message');
     client.end(true);
@@ -295,9 +342,15 @@ export class MqttSession {
     if (this.stopping) return;
     const inMs = this.backoff.next();
     if (this.backoff.attempts === 1 && !this.everConnected) {
-      this.opts.log.warn({ broker: redactUrl(this.opts.url), reason: this.lastError }, 'broker unreachable; retrying');
+      this.opts.log.warn(
+        { broker: redactUrl(this.opts.url), reason: this.lastError },
+        'broker unreachable; retrying',
+      );
     } else {
-      this.opts.log.debug({ in_ms: inMs, attempt: this.backoff.attempts, reason: this.lastError }, 'reconnecting');
+      this.opts.log.debug(
+        { in_ms: inMs, attempt: this.backoff.attempts, reason: this.lastError },
+        'reconnecting',
+      );
     }
     this.emit({ state: 'reconnecting', inMs, attempt: this.backoff.attempts });
     this.reconnectTimer = this.opts.clock.setTimeout(() => {
@@ -309,7 +362,8 @@ export class MqttSession {
   private setDown(reason: string): void {
     const wasReady = this.ready;
     this.ready = false;
-    for (const fail of [...this.pendings]) fail(new PbxlinkError('unavailable', `connection lost before PUBACK: ${reason}`));
+    for (const fail of [...this.pendings])
+      fail(new PbxlinkError('unavailable', `connection lost before PUBACK: ${reason}`));
     if (wasReady) {
       if (reason !== 'stopped') this.opts.log.warn({ reason }, 'connection lost');
       this.emit({ state: 'lost', reason });
