@@ -209,5 +209,9 @@ describe('parseDf', () => {
     expect(rows[0]?.mount).toBe('/');
     expect(rows[0]?.size_bytes).toBeGreaterThan(0);
     expect(rows[0]!.used_bytes + rows[0]!.avail_bytes).toBeLessThanOrEqual(rows[0]!.size_bytes);
+    // df -H of the same filesystem: the same figures rounded to 3 significant SI digits.
+    const human = parseDf(execFileSync('df', ['-H', '/'], { encoding: 'utf8' }));
+    expect(human[0]?.filesystem).toBe(rows[0]?.filesystem);
+    expect(Math.abs(human[0]!.size_bytes - rows[0]!.size_bytes) / rows[0]!.size_bytes).toBeLessThan(0.01);
   });
 });
