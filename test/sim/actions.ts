@@ -14,16 +14,31 @@ export interface ActionHooks {
 
 /** Ping (§1.4): no Message line; `Timestamp: <sec>.<usec6>` on 1.8+. */
 function ping(s: SimState, m: ActionMessage): string {
-  return frame([['Response', 'Success'], ...idField(m.actionId()), ['Ping', 'Pong'], ['Timestamp', timestamp(s.now())]]);
+  return frame([
+    ['Response', 'Success'],
+    ...idField(m.actionId()),
+    ['Ping', 'Pong'],
+    ['Timestamp', timestamp(s.now())],
+  ]);
 }
 
 /** CoreSettings (§1.6): identical field list in 1.8/11/13, no Message line. */
 function coreSettings(s: SimState, m: ActionMessage): string {
-  return frame([['Response', 'Success'], ...idField(m.actionId()), ['AMIversion', s.profile.amiVersion],
-    ['AsteriskVersion', s.profile.asteriskVersion], ['SystemName', ''], ['CoreMaxCalls', '0'],
-    ['CoreMaxLoadAvg', '0.000000'], ['CoreRunUser', 'asterisk'], ['CoreRunGroup', 'asterisk'],
-    ['CoreMaxFilehandles', '0'], ['CoreRealTimeEnabled', 'No'], ['CoreCDRenabled', 'Yes'],
-    ['CoreHTTPenabled', 'No']]);
+  return frame([
+    ['Response', 'Success'],
+    ...idField(m.actionId()),
+    ['AMIversion', s.profile.amiVersion],
+    ['AsteriskVersion', s.profile.asteriskVersion],
+    ['SystemName', ''],
+    ['CoreMaxCalls', '0'],
+    ['CoreMaxLoadAvg', '0.000000'],
+    ['CoreRunUser', 'asterisk'],
+    ['CoreRunGroup', 'asterisk'],
+    ['CoreMaxFilehandles', '0'],
+    ['CoreRealTimeEnabled', 'No'],
+    ['CoreCDRenabled', 'Yes'],
+    ['CoreHTTPenabled', 'No'],
+  ]);
 }
 
 const BLACKLIST = ['module load', 'module unload', 'restart gracefully'];
@@ -34,16 +49,30 @@ function command(s: SimState, m: ActionMessage, hooks: ActionHooks): string {
   const cmd = m.get('Command');
   if (!cmd) return response('Error', id, { message: 'No command provided' });
   const norm = cmd.trim().replace(/\s+/g, ' ').toLowerCase();
-  if (BLACKLIST.some((b) => norm.startsWith(b))) return response('Error', id, { message: 'Command blacklisted' });
-  const res = runCli(cmd, { profile: s.profile, peers: s.peers, channels: s.channels, astdb: s.astdb,
-    counters: s.counters, now: s.now(), startedAt: s.startedAt, reloadedAt: s.reloadedAt, onReload: hooks.onReload });
+  if (BLACKLIST.some((b) => norm.startsWith(b)))
+    return response('Error', id, { message: 'Command blacklisted' });
+  const res = runCli(cmd, {
+    profile: s.profile,
+    peers: s.peers,
+    channels: s.channels,
+    astdb: s.astdb,
+    counters: s.counters,
+    now: s.now(),
+    startedAt: s.startedAt,
+    reloadedAt: s.reloadedAt,
+    onReload: hooks.onReload,
+  });
   if (s.profile.commandFormat === 'follows') {
     // Order Response → Privilege → ActionID is what FreePBX's parser depends on (§2.1).
     return `Response: Follows\r\nPrivilege: Command\r\n${id ? `ActionID: ${id}\r\n` : ''}${res.text}--END COMMAND--\r\n\r\n`;
   }
   // 14+ (§2.2): drop one trailing newline, one Output line per line (empty output ⇒ one empty Output).
   const body = res.text.endsWith('\n') ? res.text.slice(0, -1) : res.text;
-  const f: Fields = [['Response', res.ok ? 'Success' : 'Error'], ...idField(id), ['Message', 'Command output follows']];
+  const f: Fields = [
+    ['Response', res.ok ? 'Success' : 'Error'],
+    ...idField(id),
+    ['Message', 'Command output follows'],
+  ];
   for (const line of body.split('\n')) f.push(['Output', line]);
   return frame(f);
 }
@@ -57,13 +86,25 @@ function dbGet(s: SimState, m: ActionMessage): string {
   if (!key) return response('Error', id, { message: 'No key specified.' });
   const val = s.astdb.get(family, key);
   if (val === undefined) return response('Error', id, { message: 'Database entry not found' });
-  const item = frame([['Event', 'DBGetResponse'], ['Family', family], ['Key', key], ['Val', val], ...idField(id)]);
+  const item = frame([
+    ['Event', 'DBGetResponse'],
+    ['Family', family],
+    ['Key', key],
+    ['Val', val],
+    ...idField(id),
+  ]);
   if (s.profile.dbGetEventList) {
-    return response('Success', id, { eventList: 'start', message: 'Result will follow' }) + item +
-      frame([['Event', 'DBGetComplete'], ...idField(id), ['EventList', 'Complete'], ['ListItems', '1']]);
+    return (
+      response('Success', id, { eventList: 'start', message: 'Result will follow' }) +
+      item +
+      frame([['Event', 'DBGetComplete'], ...idField(id), ['EventList', 'Complete'], ['ListItems', '1']])
+    );
   }
-  return response('Success', id, { message: 'Result will follow' }) + item +
-    frame([['Event', 'DBGetComplete'], ...idField(id)]);
+  return (
+    response('Success', id, { message: 'Result will follow' }) +
+    item +
+    frame([['Event', 'DBGetComplete'], ...idField(id)])
+  );
 }
 
 /** DBPut (§6.1): missing Val stores an empty string; messages without trailing period. */
@@ -73,7 +114,8 @@ function dbPut(s: SimState, m: ActionMessage): string {
   const key = m.get('Key');
   if (!family) return response('Error', id, { message: 'No family specified' });
   if (!key) return response('Error', id, { message: 'No key specified' });
-  if (!s.astdb.put(family, key, m.get('Val') ?? '')) return response('Error', id, { message: 'Failed to update entry' });
+  if (!s.astdb.put(family, key, m.get('Val') ?? ''))
+    return response('Error', id, { message: 'Failed to update entry' });
   return response('Success', id, { message: 'Updated database successfully' });
 }
 
@@ -104,8 +146,23 @@ function dbDelTree(s: SimState, m: ActionMessage): string {
 function reload(s: SimState, m: ActionMessage, hooks: ActionHooks): string {
   const id = m.actionId();
   const mod = m.get('Module');
-  const known = ['manager', 'cdr', 'res_musiconhold', 'res_musiconhold.so', 'pbx_config', 'pbx_config.so', 'app_queue',
-    'app_queue.so', 'features', 'dnsmgr', 'enum', 'http', 'logger', 'rtp', 'udptl'];
+  const known = [
+    'manager',
+    'cdr',
+    'res_musiconhold',
+    'res_musiconhold.so',
+    'pbx_config',
+    'pbx_config.so',
+    'app_queue',
+    'app_queue.so',
+    'features',
+    'dnsmgr',
+    'enum',
+    'http',
+    'logger',
+    'rtp',
+    'udptl',
+  ];
   if (s.profile.chanSip) known.push('chan_sip', 'chan_sip.so');
   if (s.profile.pjsip) known.push('res_pjsip', 'res_pjsip.so', 'chan_pjsip', 'chan_pjsip.so');
   if (mod && !known.includes(mod.toLowerCase())) return response('Error', id, { message: 'No such module' });

@@ -2,8 +2,9 @@
  * Call primitives over the channel model: each mutates the model first, then emits the dialect's events,
  * so CoreShowChannels and `core show channels` agree with the event stream at every moment.
  */
-import * as ev from './events';
+
 import type { SimBridge, SimEvent } from './events';
+import * as ev from './events';
 import type { SimChannel } from './model';
 import type { SimState } from './sim-state';
 
@@ -189,14 +190,30 @@ export class CallKit {
     };
     const dur = Math.floor((c.end - c.start) / 1000);
     const bill = c.answer === undefined ? 0 : Math.floor((c.end - c.answer) / 1000);
-    this.h.emit({ name: 'Cdr', cls: 'cdr', body: [
-      ['AccountCode', c.src.accountCode], ['Source', c.src.callerNum], ['Destination', c.destination],
-      ['DestinationContext', c.src.context], ['CallerID', `"${c.src.callerName}" <${c.src.callerNum}>`],
-      ['Channel', c.src.name], ['DestinationChannel', c.dst?.name ?? ''], ['LastApplication', c.lastApp],
-      ['LastData', c.lastData], ['StartTime', fmt(c.start)], ['AnswerTime', c.answer === undefined ? '' : fmt(c.answer)],
-      ['EndTime', fmt(c.end)], ['Duration', String(dur)], ['BillableSeconds', String(bill)],
-      ['Disposition', c.disposition], ['AMAFlags', 'DOCUMENTATION'], ['UniqueID', c.src.uniqueid], ['UserField', ''],
-    ] });
+    this.h.emit({
+      name: 'Cdr',
+      cls: 'cdr',
+      body: [
+        ['AccountCode', c.src.accountCode],
+        ['Source', c.src.callerNum],
+        ['Destination', c.destination],
+        ['DestinationContext', c.src.context],
+        ['CallerID', `"${c.src.callerName}" <${c.src.callerNum}>`],
+        ['Channel', c.src.name],
+        ['DestinationChannel', c.dst?.name ?? ''],
+        ['LastApplication', c.lastApp],
+        ['LastData', c.lastData],
+        ['StartTime', fmt(c.start)],
+        ['AnswerTime', c.answer === undefined ? '' : fmt(c.answer)],
+        ['EndTime', fmt(c.end)],
+        ['Duration', String(dur)],
+        ['BillableSeconds', String(bill)],
+        ['Disposition', c.disposition],
+        ['AMAFlags', 'DOCUMENTATION'],
+        ['UniqueID', c.src.uniqueid],
+        ['UserField', ''],
+      ],
+    });
   }
 
   /** 12+ bridge ids are UUIDs. */

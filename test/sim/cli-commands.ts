@@ -64,10 +64,14 @@ export function tokenizeCli(line: string): string[] {
 
 // Usage texts — UNCONFIRMED wording (the reference only says "prints the usage text", §6.3).
 const USAGE: Record<string, string> = {
-  'database put': 'Usage: database put <family> <key> <value>\n       Adds or updates an entry in the Asterisk database for\n       a given family, key, and value.\n',
-  'database get': 'Usage: database get <family> <key>\n       Retrieves an entry in the Asterisk database for a given\n       family and key.\n',
-  'database del': 'Usage: database del <family> <key>\n       Deletes an entry in the Asterisk database for a given\n       family and key.\n',
-  'database deltree': 'Usage: database deltree <family> [keytree]\n   OR: database deltree <family>[/keytree]\n       Deletes a family or specific keytree within a family\n       in the Asterisk database.  The two arguments may be\n       separated by either a space or a slash.\n',
+  'database put':
+    'Usage: database put <family> <key> <value>\n       Adds or updates an entry in the Asterisk database for\n       a given family, key, and value.\n',
+  'database get':
+    'Usage: database get <family> <key>\n       Retrieves an entry in the Asterisk database for a given\n       family and key.\n',
+  'database del':
+    'Usage: database del <family> <key>\n       Deletes an entry in the Asterisk database for a given\n       family and key.\n',
+  'database deltree':
+    'Usage: database deltree <family> [keytree]\n   OR: database deltree <family>[/keytree]\n       Deletes a family or specific keytree within a family\n       in the Asterisk database.  The two arguments may be\n       separated by either a space or a slash.\n',
 };
 
 type Handler = (args: string[], ctx: CliContext) => CliResult;
@@ -77,24 +81,66 @@ const ok = (text: string): CliResult => ({ text, ok: true });
 /** Known commands by word sequence; `sip` ones exist only with chan_sip (§16). */
 function commandTable(p: DialectProfile): Array<[string[], Handler]> {
   const t: Array<[string[], Handler]> = [
-    [['core', 'show', 'channels', 'verbose'], (_a, c) => ok(renderCoreShowChannelsVerbose(c.profile, c.channels, c.counters, c.now))],
-    [['core', 'show', 'channels', 'concise'], (_a, c) => ok(renderCoreShowChannelsConcise(c.profile, c.channels, c.now))],
+    [
+      ['core', 'show', 'channels', 'verbose'],
+      (_a, c) => ok(renderCoreShowChannelsVerbose(c.profile, c.channels, c.counters, c.now)),
+    ],
+    [
+      ['core', 'show', 'channels', 'concise'],
+      (_a, c) => ok(renderCoreShowChannelsConcise(c.profile, c.channels, c.now)),
+    ],
     [['core', 'show', 'channels'], (_a, c) => ok(renderCoreShowChannels(c.profile, c.channels, c.counters))],
     [['core', 'show', 'version'], (_a, c) => ok(versionLine(c.profile))],
-    [['core', 'show', 'uptime'], (a, c) =>
-      ok(renderUptime(Math.floor((c.now - c.startedAt) / 1000), Math.floor((c.now - c.reloadedAt) / 1000), a[0] === 'seconds'))],
-    [['database', 'show'], (a, c) => ok(renderDatabaseShow(c.astdb.match(a[0], a[1]).map((k) => [k, c.astdb.map.get(k) ?? ''])))],
+    [
+      ['core', 'show', 'uptime'],
+      (a, c) =>
+        ok(
+          renderUptime(
+            Math.floor((c.now - c.startedAt) / 1000),
+            Math.floor((c.now - c.reloadedAt) / 1000),
+            a[0] === 'seconds',
+          ),
+        ),
+    ],
+    [
+      ['database', 'show'],
+      (a, c) => ok(renderDatabaseShow(c.astdb.match(a[0], a[1]).map((k) => [k, c.astdb.map.get(k) ?? '']))),
+    ],
     [['database', 'put'], dbPut],
     [['database', 'get'], dbGet],
     [['database', 'del'], dbDel],
     [['database', 'deltree'], dbDelTree],
-    [['module', 'reload'], (a, c) => { c.onReload?.(a[0] ?? 'All'); return ok(''); }],
-    [['moh', 'reload'], (_a, c) => { c.onReload?.('res_musiconhold'); return ok(''); }],
-    [['dialplan', 'reload'], (_a, c) => { c.onReload?.('pbx_config'); return ok('Dialplan reloaded.\n'); }],
+    [
+      ['module', 'reload'],
+      (a, c) => {
+        c.onReload?.(a[0] ?? 'All');
+        return ok('');
+      },
+    ],
+    [
+      ['moh', 'reload'],
+      (_a, c) => {
+        c.onReload?.('res_musiconhold');
+        return ok('');
+      },
+    ],
+    [
+      ['dialplan', 'reload'],
+      (_a, c) => {
+        c.onReload?.('pbx_config');
+        return ok('Dialplan reloaded.\n');
+      },
+    ],
   ];
   if (p.chanSip) {
     t.push([['sip', 'show', 'peers'], (_a, c) => ok(renderSipShowPeers(c.profile, c.peers))]);
-    t.push([['sip', 'reload'], (_a, c) => { c.onReload?.('chan_sip'); return ok(''); }]);
+    t.push([
+      ['sip', 'reload'],
+      (_a, c) => {
+        c.onReload?.('chan_sip');
+        return ok('');
+      },
+    ]);
   }
   return t;
 }
@@ -110,7 +156,9 @@ function usage(cmd: string): CliResult {
 
 function dbPut(a: string[], c: CliContext): CliResult {
   if (a.length !== 3) return usage('database put');
-  return ok(c.astdb.put(a[0]!, a[1]!, a[2]!) ? 'Updated database successfully\n' : 'Failed to update entry\n');
+  return ok(
+    c.astdb.put(a[0]!, a[1]!, a[2]!) ? 'Updated database successfully\n' : 'Failed to update entry\n',
+  );
 }
 
 function dbGet(a: string[], c: CliContext): CliResult {
@@ -155,8 +203,13 @@ export function runCli(line: string, ctx: CliContext): CliResult {
   const guess: string[] = [];
   for (const w of argv) {
     guess.push(w);
-    const matches = table.some(([words]) => guess.every((g, i) => words[i] !== undefined && words[i]!.startsWith(g)));
+    const matches = table.some(([words]) =>
+      guess.every((g, i) => words[i] !== undefined && words[i]!.startsWith(g)),
+    );
     if (!matches) break;
   }
-  return { text: `No such command '${line}' (type 'core show help ${guess.join(' ')}' for other possible commands)\n`, ok: false };
+  return {
+    text: `No such command '${line}' (type 'core show help ${guess.join(' ')}' for other possible commands)\n`,
+    ok: false,
+  };
 }

@@ -56,7 +56,11 @@ function trailer(chans: readonly SimChannel[], c: CallCounters): string {
 }
 
 /** `core show channels` (default layout, §7.1). */
-export function renderCoreShowChannels(p: DialectProfile, chans: readonly SimChannel[], c: CallCounters): string {
+export function renderCoreShowChannels(
+  _p: DialectProfile,
+  chans: readonly SimChannel[],
+  c: CallCounters,
+): string {
   const row = (a: string, b: string, st: string, app: string) =>
     `${left(a, 20, 20)} ${left(b, 20, 20)} ${left(st, 7, 7)} ${left(app, 30, 30)}\n`;
   let s = row('Channel', 'Location', 'State', 'Application(Data)');
@@ -80,8 +84,19 @@ export function renderCoreShowChannelsVerbose(
     `${left(f[4]!, 12, 12)} ${left(f[5]!, 25, 25)} ${left(f[6]!, 15, 15)} ${right(f[7]!, 8, 8)} ` +
     `${left(f[8]!, 11, 11)} ${left(f[9]!, 11, 11)} ${left(f[10]!, 20, 20)}\n`;
   let s = row(
-    ['Channel', 'Context', 'Extension', 'State', 'Application', 'Data', 'CallerID', 'Duration', 'Accountcode',
-      'PeerAccount', p.cliBridgeHeader],
+    [
+      'Channel',
+      'Context',
+      'Extension',
+      'State',
+      'Application',
+      'Data',
+      'CallerID',
+      'Duration',
+      'Accountcode',
+      'PeerAccount',
+      p.cliBridgeHeader,
+    ],
     left('Priority', 4, 4),
   );
   const legacy = p.channelEvents === 'legacy';
@@ -89,8 +104,19 @@ export function renderCoreShowChannelsVerbose(
     const bridge = legacy ? (ch.bridgedTo?.name ?? '(None)') : ch.bridgeId;
     const data = ch.app ? (ch.appData === '' ? '(Empty)' : ch.appData) : '(None)';
     s += row(
-      [ch.name, ch.context, ch.exten, stateDesc(ch.state), ch.app || '(None)', data, ch.callerNum,
-        channelDuration(ch, now), ch.accountCode, '', bridge],
+      [
+        ch.name,
+        ch.context,
+        ch.exten,
+        stateDesc(ch.state),
+        ch.app || '(None)',
+        data,
+        ch.callerNum,
+        channelDuration(ch, now),
+        ch.accountCode,
+        '',
+        bridge,
+      ],
       right(String(ch.priority), 4),
     );
   }
@@ -98,13 +124,31 @@ export function renderCoreShowChannelsVerbose(
 }
 
 /** `core show channels concise` (§7.1): 14 `!`-separated fields, no header, no trailer. */
-export function renderCoreShowChannelsConcise(p: DialectProfile, chans: readonly SimChannel[], now: number): string {
+export function renderCoreShowChannelsConcise(
+  p: DialectProfile,
+  chans: readonly SimChannel[],
+  now: number,
+): string {
   const legacy = p.channelEvents === 'legacy';
   let s = '';
   for (const ch of chans) {
     const bridge = legacy ? (ch.bridgedTo?.name ?? '(None)') : ch.bridgeId;
-    s += `${[ch.name, ch.context, ch.exten, String(ch.priority), stateDesc(ch.state), ch.app || '(None)',
-      ch.appData, ch.callerNum, ch.accountCode, '', '3', String(channelSeconds(ch, now)), bridge, ch.uniqueid].join('!')}\n`;
+    s += `${[
+      ch.name,
+      ch.context,
+      ch.exten,
+      String(ch.priority),
+      stateDesc(ch.state),
+      ch.app || '(None)',
+      ch.appData,
+      ch.callerNum,
+      ch.accountCode,
+      '',
+      '3',
+      String(channelSeconds(ch, now)),
+      bridge,
+      ch.uniqueid,
+    ].join('!')}\n`;
   }
   return s;
 }
@@ -125,9 +169,16 @@ export function renderSipShowPeers(p: DialectProfile, peers: readonly PeerSpec[]
     s = f('Name/username', 'Host', 'Dyn', 'Forcerport', 'ACL', 'Port', 'Status', '');
     for (const x of list) {
       rows.push(
-        f(nameCol(x), x.ip ?? '(Unspecified)', x.dynamic ? ' D ' : '   ',
-          x.forcerport === 'yes' || x.forcerport === 'auto-yes' ? ' N ' : '   ', x.acl ? ' A ' : '   ',
-          String(x.ip ? (x.port ?? 0) : 0), peerStatusText(x), x.realtime ? 'Cached RT' : ''),
+        f(
+          nameCol(x),
+          x.ip ?? '(Unspecified)',
+          x.dynamic ? ' D ' : '   ',
+          x.forcerport === 'yes' || x.forcerport === 'auto-yes' ? ' N ' : '   ',
+          x.acl ? ' A ' : '   ',
+          String(x.ip ? (x.port ?? 0) : 0),
+          peerStatusText(x),
+          x.realtime ? 'Cached RT' : '',
+        ),
       );
     }
   } else {
@@ -135,12 +186,32 @@ export function renderSipShowPeers(p: DialectProfile, peers: readonly PeerSpec[]
     const f = (v: string[]) =>
       `${left(v[0]!, 25, 25)} ${left(v[1]!, 39, 39)} ${left(v[2]!, 3, 3)} ${left(v[3]!, 10, 10)} ${left(v[4]!, 10, 10)} ` +
       `${left(v[5]!, 3, 3)} ${left(v[6]!, 8)} ${left(v[7]!, 11)} ${left(v[8]!, 32, 32)} ${v[9]!}\n`;
-    s = f(['Name/username', 'Host', 'Dyn', 'Forcerport', 'Comedia', 'ACL', 'Port', 'Status', 'Description', '']);
+    s = f([
+      'Name/username',
+      'Host',
+      'Dyn',
+      'Forcerport',
+      'Comedia',
+      'ACL',
+      'Port',
+      'Status',
+      'Description',
+      '',
+    ]);
     for (const x of list) {
       rows.push(
-        f([nameCol(x), x.ip ?? '(Unspecified)', x.dynamic ? ' D ' : '   ', yesNoAuto(x.forcerport),
-          yesNoAuto(x.comedia), x.acl ? ' A ' : '   ', String(x.ip ? (x.port ?? 0) : 0), peerStatusText(x),
-          x.description ?? '', x.realtime ? 'Cached RT' : '']),
+        f([
+          nameCol(x),
+          x.ip ?? '(Unspecified)',
+          x.dynamic ? ' D ' : '   ',
+          yesNoAuto(x.forcerport),
+          yesNoAuto(x.comedia),
+          x.acl ? ' A ' : '   ',
+          String(x.ip ? (x.port ?? 0) : 0),
+          peerStatusText(x),
+          x.description ?? '',
+          x.realtime ? 'Cached RT' : '',
+        ]),
       );
     }
   }
@@ -182,7 +253,11 @@ export function renderUptime(uptimeSec: number, reloadSec: number, seconds = fal
 
 function uptimeStr(total: number): string {
   const units: Array<[number, string]> = [
-    [365 * 86400, 'year'], [7 * 86400, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'minute'],
+    [365 * 86400, 'year'],
+    [7 * 86400, 'week'],
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
   ];
   let t = Math.max(0, Math.floor(total));
   let out = '';

@@ -41,9 +41,17 @@ const legacy = (p: DialectProfile) => p.channelEvents === 'legacy';
 /** Newchannel (§5.2): 1.8/11 own order with empty values as empty; 12+ the snapshot block. */
 export function newchannel(p: DialectProfile, ch: SimChannel): SimEvent {
   const body: Fields = legacy(p)
-    ? [['Channel', ch.name], ['ChannelState', String(ch.state)], ['ChannelStateDesc', stateDesc(ch.state)],
-        ['CallerIDNum', ch.callerNum], ['CallerIDName', ch.callerName], ['AccountCode', ch.accountCode],
-        ['Exten', ch.exten], ['Context', ch.context], ['Uniqueid', ch.uniqueid]]
+    ? [
+        ['Channel', ch.name],
+        ['ChannelState', String(ch.state)],
+        ['ChannelStateDesc', stateDesc(ch.state)],
+        ['CallerIDNum', ch.callerNum],
+        ['CallerIDName', ch.callerName],
+        ['AccountCode', ch.accountCode],
+        ['Exten', ch.exten],
+        ['Context', ch.context],
+        ['Uniqueid', ch.uniqueid],
+      ]
     : channelBlock(p, ch);
   return { name: 'Newchannel', cls: 'call', body };
 }
@@ -51,9 +59,16 @@ export function newchannel(p: DialectProfile, ch: SimChannel): SimEvent {
 /** Newstate (§5.2). */
 export function newstate(p: DialectProfile, ch: SimChannel): SimEvent {
   const body: Fields = legacy(p)
-    ? [['Channel', ch.name], ['ChannelState', String(ch.state)], ['ChannelStateDesc', stateDesc(ch.state)],
-        ['CallerIDNum', ch.callerNum], ['CallerIDName', ch.callerName], ['ConnectedLineNum', ch.connectedNum],
-        ['ConnectedLineName', ch.connectedName], ['Uniqueid', ch.uniqueid]]
+    ? [
+        ['Channel', ch.name],
+        ['ChannelState', String(ch.state)],
+        ['ChannelStateDesc', stateDesc(ch.state)],
+        ['CallerIDNum', ch.callerNum],
+        ['CallerIDName', ch.callerName],
+        ['ConnectedLineNum', ch.connectedNum],
+        ['ConnectedLineName', ch.connectedName],
+        ['Uniqueid', ch.uniqueid],
+      ]
     : channelBlock(p, ch);
   return { name: 'Newstate', cls: 'call', body };
 }
@@ -67,9 +82,14 @@ export function hangupRequest(p: DialectProfile, ch: SimChannel, cause: number):
 export function hangup(p: DialectProfile, ch: SimChannel, cause: number): SimEvent {
   let body: Fields;
   if (legacy(p)) {
-    body = [['Channel', ch.name], ['Uniqueid', ch.uniqueid], ['CallerIDNum', unk(ch.callerNum)],
-      ['CallerIDName', unk(ch.callerName)], ['ConnectedLineNum', unk(ch.connectedNum)],
-      ['ConnectedLineName', unk(ch.connectedName)]];
+    body = [
+      ['Channel', ch.name],
+      ['Uniqueid', ch.uniqueid],
+      ['CallerIDNum', unk(ch.callerNum)],
+      ['CallerIDName', unk(ch.callerName)],
+      ['ConnectedLineNum', unk(ch.connectedNum)],
+      ['ConnectedLineName', unk(ch.connectedName)],
+    ];
     if (p.hangupAccountCode) body.push(['AccountCode', ch.accountCode]);
   } else {
     body = channelBlock(p, ch);
@@ -85,31 +105,74 @@ function dialString(target: string): string {
 }
 
 /** Dial begin: 1.8/11 `Dial` SubEvent Begin; 12+ `DialBegin` with the `Dest` block (§5.3). */
-export function dialBegin(p: DialectProfile, caller: SimChannel, callee: SimChannel, target: string): SimEvent {
+export function dialBegin(
+  p: DialectProfile,
+  caller: SimChannel,
+  callee: SimChannel,
+  target: string,
+): SimEvent {
   if (legacy(p)) {
-    return { name: 'Dial', cls: 'call', body: [['SubEvent', 'Begin'], ['Channel', caller.name],
-      ['Destination', callee.name], ['CallerIDNum', unk(caller.callerNum)], ['CallerIDName', unk(caller.callerName)],
-      ['ConnectedLineNum', unk(caller.connectedNum)], ['ConnectedLineName', unk(caller.connectedName)],
-      ['UniqueID', caller.uniqueid], ['DestUniqueID', callee.uniqueid], ['Dialstring', dialString(target)]] };
+    return {
+      name: 'Dial',
+      cls: 'call',
+      body: [
+        ['SubEvent', 'Begin'],
+        ['Channel', caller.name],
+        ['Destination', callee.name],
+        ['CallerIDNum', unk(caller.callerNum)],
+        ['CallerIDName', unk(caller.callerName)],
+        ['ConnectedLineNum', unk(caller.connectedNum)],
+        ['ConnectedLineName', unk(caller.connectedName)],
+        ['UniqueID', caller.uniqueid],
+        ['DestUniqueID', callee.uniqueid],
+        ['Dialstring', dialString(target)],
+      ],
+    };
   }
-  return { name: 'DialBegin', cls: 'call',
-    body: [...channelBlock(p, caller), ...channelBlock(p, callee, 'Dest'), ['DialString', dialString(target) || 'unknown']] };
+  return {
+    name: 'DialBegin',
+    cls: 'call',
+    body: [
+      ...channelBlock(p, caller),
+      ...channelBlock(p, callee, 'Dest'),
+      ['DialString', dialString(target) || 'unknown'],
+    ],
+  };
 }
 
 /** DialState (14+ only, §5.3/§16): progress such as RINGING. */
-export function dialState(p: DialectProfile, caller: SimChannel, callee: SimChannel, status: string): SimEvent {
-  return { name: 'DialState', cls: 'call',
-    body: [...channelBlock(p, caller), ...channelBlock(p, callee, 'Dest'), ['DialStatus', status]] };
+export function dialState(
+  p: DialectProfile,
+  caller: SimChannel,
+  callee: SimChannel,
+  status: string,
+): SimEvent {
+  return {
+    name: 'DialState',
+    cls: 'call',
+    body: [...channelBlock(p, caller), ...channelBlock(p, callee, 'Dest'), ['DialStatus', status]],
+  };
 }
 
 /** Dial end: 1.8/11 `Dial` SubEvent End; 12+ `DialEnd` (§5.3). */
 export function dialEnd(p: DialectProfile, caller: SimChannel, callee: SimChannel, status: string): SimEvent {
   if (legacy(p)) {
-    return { name: 'Dial', cls: 'call', body: [['SubEvent', 'End'], ['Channel', caller.name],
-      ['UniqueID', caller.uniqueid], ['DialStatus', status]] };
+    return {
+      name: 'Dial',
+      cls: 'call',
+      body: [
+        ['SubEvent', 'End'],
+        ['Channel', caller.name],
+        ['UniqueID', caller.uniqueid],
+        ['DialStatus', status],
+      ],
+    };
   }
-  return { name: 'DialEnd', cls: 'call',
-    body: [...channelBlock(p, caller), ...channelBlock(p, callee, 'Dest'), ['DialStatus', status]] };
+  return {
+    name: 'DialEnd',
+    cls: 'call',
+    body: [...channelBlock(p, caller), ...channelBlock(p, callee, 'Dest'), ['DialStatus', status]],
+  };
 }
 
 /** A 12+ bridge (§5.4). */
@@ -122,8 +185,14 @@ export interface SimBridge {
 
 /** 12+ bridge block (§5.4); BridgeVideoSourceMode from 13.13. */
 export function bridgeBlock(p: DialectProfile, b: SimBridge): Fields {
-  const f: Fields = [['BridgeUniqueid', b.id], ['BridgeType', b.type], ['BridgeTechnology', b.technology],
-    ['BridgeCreator', '<unknown>'], ['BridgeName', '<unknown>'], ['BridgeNumChannels', String(b.members.length)]];
+  const f: Fields = [
+    ['BridgeUniqueid', b.id],
+    ['BridgeType', b.type],
+    ['BridgeTechnology', b.technology],
+    ['BridgeCreator', '<unknown>'],
+    ['BridgeName', '<unknown>'],
+    ['BridgeNumChannels', String(b.members.length)],
+  ];
   if (p.bridgeVideoSourceMode) f.push(['BridgeVideoSourceMode', 'none']);
   return f;
 }
@@ -135,9 +204,20 @@ export function bridgeEvent(p: DialectProfile, name: string, b: SimBridge, ch?: 
 
 /** 1.8/11 `Bridge` Link/Unlink (§5.4). */
 export function legacyBridge(state: 'Link' | 'Unlink', a: SimChannel, b: SimChannel): SimEvent {
-  return { name: 'Bridge', cls: 'call', body: [['Bridgestate', state], ['Bridgetype', 'core'], ['Channel1', a.name],
-    ['Channel2', b.name], ['Uniqueid1', a.uniqueid], ['Uniqueid2', b.uniqueid], ['CallerID1', a.callerNum],
-    ['CallerID2', b.callerNum]] };
+  return {
+    name: 'Bridge',
+    cls: 'call',
+    body: [
+      ['Bridgestate', state],
+      ['Bridgetype', 'core'],
+      ['Channel1', a.name],
+      ['Channel2', b.name],
+      ['Uniqueid1', a.uniqueid],
+      ['Uniqueid2', b.uniqueid],
+      ['CallerID1', a.callerNum],
+      ['CallerID2', b.callerNum],
+    ],
+  };
 }
 
 /**
@@ -147,7 +227,12 @@ export function legacyBridge(state: 'Link' | 'Unlink', a: SimChannel, b: SimChan
  */
 export function varSet(p: DialectProfile, ch: SimChannel, variable: string, value: string): SimEvent {
   const body: Fields = legacy(p)
-    ? [['Channel', ch.name], ['Variable', variable], ['Value', value], ['Uniqueid', ch.uniqueid]]
+    ? [
+        ['Channel', ch.name],
+        ['Variable', variable],
+        ['Value', value],
+        ['Uniqueid', ch.uniqueid],
+      ]
     : [...channelBlock(p, ch), ['Variable', variable], ['Value', value]];
   return { name: 'VarSet', cls: 'dialplan', body };
 }
@@ -155,8 +240,15 @@ export function varSet(p: DialectProfile, ch: SimChannel, variable: string, valu
 /** Newexten noise (see varSet for the UNCONFIRMED note). */
 export function newexten(p: DialectProfile, ch: SimChannel): SimEvent {
   const body: Fields = legacy(p)
-    ? [['Channel', ch.name], ['Context', ch.context], ['Extension', ch.exten], ['Priority', String(ch.priority)],
-        ['Application', ch.app], ['AppData', ch.appData], ['Uniqueid', ch.uniqueid]]
+    ? [
+        ['Channel', ch.name],
+        ['Context', ch.context],
+        ['Extension', ch.exten],
+        ['Priority', String(ch.priority)],
+        ['Application', ch.app],
+        ['AppData', ch.appData],
+        ['Uniqueid', ch.uniqueid],
+      ]
     : [...channelBlock(p, ch), ['Extension', ch.exten], ['Application', ch.app], ['AppData', ch.appData]];
   return { name: 'Newexten', cls: 'dialplan', body };
 }
@@ -168,7 +260,11 @@ export function sipPeerStatus(
   status: 'Registered' | 'Unregistered' | 'Reachable' | 'Lagged' | 'Unreachable',
   ms?: number,
 ): SimEvent {
-  const body: Fields = [['ChannelType', 'SIP'], ['Peer', `SIP/${peer.name}`], ['PeerStatus', status]];
+  const body: Fields = [
+    ['ChannelType', 'SIP'],
+    ['Peer', `SIP/${peer.name}`],
+    ['PeerStatus', status],
+  ];
   const addr = `${peer.ip ?? ''}:${peer.port ?? 0}`;
   if (legacy(p)) {
     if (status === 'Registered') body.push(['Address', addr]);
@@ -180,25 +276,45 @@ export function sipPeerStatus(
     if (status === 'Unregistered') body.push(['Cause', 'Expired']);
     if (status === 'Registered') body.push(['Address', addr]);
     if (status === 'Unreachable') body.push(['Time', '-1']);
-    else if ((status === 'Reachable' || status === 'Lagged') && p.peerStatusTime) body.push(['Time', String(ms ?? 0)]);
+    else if ((status === 'Reachable' || status === 'Lagged') && p.peerStatusTime)
+      body.push(['Time', String(ms ?? 0)]);
   }
   return { name: 'PeerStatus', cls: 'system', body };
 }
 
 /** PJSIP PeerStatus (§16): `ChannelType: PJSIP`, `Peer: PJSIP/<ext>`, Reachable|Unreachable. */
 export function pjsipPeerStatus(peer: PeerSpec, status: 'Reachable' | 'Unreachable'): SimEvent {
-  return { name: 'PeerStatus', cls: 'system',
-    body: [['ChannelType', 'PJSIP'], ['Peer', `PJSIP/${peer.name}`], ['PeerStatus', status]] };
+  return {
+    name: 'PeerStatus',
+    cls: 'system',
+    body: [
+      ['ChannelType', 'PJSIP'],
+      ['Peer', `PJSIP/${peer.name}`],
+      ['PeerStatus', status],
+    ],
+  };
 }
 
 /**
  * ContactStatus (§16: carries AOR, URI, ContactStatus, RoundtripUsec). Order and the EndpointName line
  * are UNCONFIRMED (res_pjsip as remembered: URI, ContactStatus, AOR, EndpointName, RoundtripUsec).
  */
-export function contactStatus(peer: PeerSpec, status: 'Created' | 'Removed' | 'Reachable' | 'Unreachable'): SimEvent {
+export function contactStatus(
+  peer: PeerSpec,
+  status: 'Created' | 'Removed' | 'Reachable' | 'Unreachable',
+): SimEvent {
   const rtt = status === 'Reachable' ? String((peer.latencyMs ?? 0) * 1000) : '0';
-  return { name: 'ContactStatus', cls: 'system', body: [['URI', contactUri(peer)], ['ContactStatus', status],
-    ['AOR', peer.name], ['EndpointName', peer.name], ['RoundtripUsec', rtt]] };
+  return {
+    name: 'ContactStatus',
+    cls: 'system',
+    body: [
+      ['URI', contactUri(peer)],
+      ['ContactStatus', status],
+      ['AOR', peer.name],
+      ['EndpointName', peer.name],
+      ['RoundtripUsec', rtt],
+    ],
+  };
 }
 
 /** The contact URI a registered PJSIP endpoint has. */

@@ -10,25 +10,47 @@ import { type Fields, frame, idField, response } from './wire';
 const yn = (b: boolean | undefined) => (b ? 'yes' : 'no');
 
 /** List completion event: ActionID last (≤13.1) or right after Event (13.2+) (§3.1, §14.3). */
-export function listComplete(p: DialectProfile, name: string, actionId: string | undefined, n: number): string {
-  const tail: Fields = [['EventList', 'Complete'], ['ListItems', String(n)]];
-  return frame(p.listCompleteActionIdFirst
-    ? [['Event', name], ...idField(actionId), ...tail]
-    : [['Event', name], ...tail, ...idField(actionId)]);
+export function listComplete(
+  p: DialectProfile,
+  name: string,
+  actionId: string | undefined,
+  n: number,
+): string {
+  const tail: Fields = [
+    ['EventList', 'Complete'],
+    ['ListItems', String(n)],
+  ];
+  return frame(
+    p.listCompleteActionIdFirst
+      ? [['Event', name], ...idField(actionId), ...tail]
+      : [['Event', name], ...tail, ...idField(actionId)],
+  );
 }
 
 /** One PeerEntry (§3.1 field table; no Privilege line). */
 export function peerEntry(p: DialectProfile, x: PeerSpec, actionId: string | undefined): string {
   const nat = (f: PeerSpec['forcerport']) => yn(f === 'yes' || f === 'auto-yes');
   const auto = (f: PeerSpec['forcerport']) => yn(f === 'auto-yes' || f === 'auto-no');
-  const f: Fields = [['Event', 'PeerEntry'], ...idField(actionId), ['Channeltype', 'SIP'], ['ObjectName', x.name],
-    ['ChanObjectType', 'peer'], ['IPaddress', x.ip ?? '-none-'], ['IPport', String(x.ip ? (x.port ?? 0) : 0)],
-    ['Dynamic', yn(x.dynamic)]];
+  const f: Fields = [
+    ['Event', 'PeerEntry'],
+    ...idField(actionId),
+    ['Channeltype', 'SIP'],
+    ['ObjectName', x.name],
+    ['ChanObjectType', 'peer'],
+    ['IPaddress', x.ip ?? '-none-'],
+    ['IPport', String(x.ip ? (x.port ?? 0) : 0)],
+    ['Dynamic', yn(x.dynamic)],
+  ];
   if (p.peerEntry !== '1.8') f.push(['AutoForcerport', auto(x.forcerport)]);
   f.push(['Forcerport', nat(x.forcerport)]);
   if (p.peerEntry !== '1.8') f.push(['AutoComedia', auto(x.comedia)], ['Comedia', nat(x.comedia)]);
-  f.push(['VideoSupport', yn(x.videoSupport)], ['TextSupport', yn(x.textSupport)], ['ACL', yn(x.acl)],
-    ['Status', peerStatusText(x)], ['RealtimeDevice', yn(x.realtime)]);
+  f.push(
+    ['VideoSupport', yn(x.videoSupport)],
+    ['TextSupport', yn(x.textSupport)],
+    ['ACL', yn(x.acl)],
+    ['Status', peerStatusText(x)],
+    ['RealtimeDevice', yn(x.realtime)],
+  );
   if (p.peerEntry !== '1.8') f.push(['Description', x.description ?? '']);
   if (p.peerEntry === '13.13') f.push(['Accountcode', x.accountcode ?? '']);
   return frame(f);
@@ -50,34 +72,91 @@ export function sipShowPeer(s: SimState, actionId: string | undefined, name: str
   if (!x) return `${response('Error', actionId, { message: `Peer ${name} not found.` })}\r\n`;
   const v = s.profile.sipShowPeer;
   const cid = x.callerid ? `"${x.callerid.name}" <${x.callerid.num}>` : '"" <>';
-  const f: Fields = [['Response', 'Success'], ...idField(actionId), ['Channeltype', 'SIP'], ['ObjectName', x.name],
-    ['ChanObjectType', 'peer'], ['SecretExist', 'Y'], ['RemoteSecretExist', 'N'], ['MD5SecretExist', 'N'],
-    ['Context', x.context ?? 'default']];
+  const f: Fields = [
+    ['Response', 'Success'],
+    ...idField(actionId),
+    ['Channeltype', 'SIP'],
+    ['ObjectName', x.name],
+    ['ChanObjectType', 'peer'],
+    ['SecretExist', 'Y'],
+    ['RemoteSecretExist', 'N'],
+    ['MD5SecretExist', 'N'],
+    ['Context', x.context ?? 'default'],
+  ];
   if (v === '13') f.push(['SubscribeContext', '']);
   f.push(['Language', 'en']);
   if (v !== '1.8') f.push(['ToneZone', '<Not set>']);
   if (x.accountcode) f.push(['Accountcode', x.accountcode]);
-  f.push(['AMAflags', 'Unknown'], ['CID-CallingPres', 'Presentation Allowed, Not Screened'], ['Callgroup', ''],
-    ['Pickupgroup', '']);
+  f.push(
+    ['AMAflags', 'Unknown'],
+    ['CID-CallingPres', 'Presentation Allowed, Not Screened'],
+    ['Callgroup', ''],
+    ['Pickupgroup', ''],
+  );
   if (v !== '1.8') f.push(['Named Callgroup', ''], ['Named Pickupgroup', '']);
-  f.push(['MOHSuggest', ''], ['VoiceMailbox', x.trunk ? '' : `${x.name}@device`], ['TransferMode', 'open'],
-    ['LastMsgsSent', '0'], ['Maxforwards', '0'], ['Call-limit', '2147483647'], ['Busy-level', '0'],
-    ['MaxCallBR', '384 kbps'], ['Dynamic', x.dynamic ? 'Y' : 'N'], ['Callerid', cid],
-    ['RegExpire', x.ip && x.dynamic ? '3540 seconds' : '-1 seconds'], ['SIP-AuthInsecure', 'no'],
-    ['SIP-Forcerport', x.forcerport === 'yes' ? 'Y' : x.forcerport === 'auto-yes' ? 'A' : x.forcerport === 'auto-no' ? 'a' : 'N']);
+  f.push(
+    ['MOHSuggest', ''],
+    ['VoiceMailbox', x.trunk ? '' : `${x.name}@device`],
+    ['TransferMode', 'open'],
+    ['LastMsgsSent', '0'],
+    ['Maxforwards', '0'],
+    ['Call-limit', '2147483647'],
+    ['Busy-level', '0'],
+    ['MaxCallBR', '384 kbps'],
+    ['Dynamic', x.dynamic ? 'Y' : 'N'],
+    ['Callerid', cid],
+    ['RegExpire', x.ip && x.dynamic ? '3540 seconds' : '-1 seconds'],
+    ['SIP-AuthInsecure', 'no'],
+    [
+      'SIP-Forcerport',
+      x.forcerport === 'yes'
+        ? 'Y'
+        : x.forcerport === 'auto-yes'
+          ? 'A'
+          : x.forcerport === 'auto-no'
+            ? 'a'
+            : 'N',
+    ],
+  );
   if (v !== '1.8') f.push(['SIP-Comedia', x.comedia === 'yes' || x.comedia === 'auto-yes' ? 'Y' : 'N']);
-  f.push(['ACL', x.acl ? 'Y' : 'N'], ['SIP-CanReinvite', 'N'], ['SIP-DirectMedia', 'N'], ['SIP-PromiscRedir', 'N'],
-    ['SIP-UserPhone', 'N'], ['SIP-VideoSupport', x.videoSupport ? 'Y' : 'N'], ['SIP-TextSupport', x.textSupport ? 'Y' : 'N'],
-    ['SIP-T.38Support', 'N'], ['SIP-T.38EC', 'Unknown'], ['SIP-T.38MaxDtgrm', '4294967295'], ['SIP-Sess-Timers', 'Accept'],
-    ['SIP-Sess-Refresh', 'uas'], ['SIP-Sess-Expires', '1800'], ['SIP-Sess-Min', '90'], ['SIP-RTP-Engine', 'asterisk']);
+  f.push(
+    ['ACL', x.acl ? 'Y' : 'N'],
+    ['SIP-CanReinvite', 'N'],
+    ['SIP-DirectMedia', 'N'],
+    ['SIP-PromiscRedir', 'N'],
+    ['SIP-UserPhone', 'N'],
+    ['SIP-VideoSupport', x.videoSupport ? 'Y' : 'N'],
+    ['SIP-TextSupport', x.textSupport ? 'Y' : 'N'],
+    ['SIP-T.38Support', 'N'],
+    ['SIP-T.38EC', 'Unknown'],
+    ['SIP-T.38MaxDtgrm', '4294967295'],
+    ['SIP-Sess-Timers', 'Accept'],
+    ['SIP-Sess-Refresh', 'uas'],
+    ['SIP-Sess-Expires', '1800'],
+    ['SIP-Sess-Min', '90'],
+    ['SIP-RTP-Engine', 'asterisk'],
+  );
   if (v === '13') f.push(['SIP-RTCP-Mux', 'N']);
-  f.push(['SIP-Encryption', 'N'], ['SIP-DTMFmode', 'rfc2833'], ['ToHost', x.trunk ? (x.ip ?? '') : ''],
-    ['Address-IP', x.ip ?? '(null)'], ['Address-Port', String(x.ip ? (x.port ?? 0) : 0)], ['Default-addr-IP', '(null)'],
-    ['Default-addr-port', '0'], ['Default-Username', x.username ?? ''], ['Codecs', '(ulaw|alaw|gsm)']);
+  f.push(
+    ['SIP-Encryption', 'N'],
+    ['SIP-DTMFmode', 'rfc2833'],
+    ['ToHost', x.trunk ? (x.ip ?? '') : ''],
+    ['Address-IP', x.ip ?? '(null)'],
+    ['Address-Port', String(x.ip ? (x.port ?? 0) : 0)],
+    ['Default-addr-IP', '(null)'],
+    ['Default-addr-port', '0'],
+    ['Default-Username', x.username ?? ''],
+    ['Codecs', '(ulaw|alaw|gsm)'],
+  );
   if (v !== '13') f.push(['CodecOrder', 'ulaw,alaw,gsm']);
-  f.push(['Status', peerStatusText(x)], ['SIP-Useragent', x.useragent ?? ''],
-    ['Reg-Contact', x.ip ? `sip:${x.username ?? x.name}@${x.ip}:${x.port ?? 5060}` : ''], ['QualifyFreq', '60000 ms'],
-    ['Parkinglot', ''], ['SIP-Use-Reason-Header', 'N']);
+  f.push(
+    ['Status', peerStatusText(x)],
+    ['SIP-Useragent', x.useragent ?? ''],
+    ['Reg-Contact', x.ip ? `sip:${x.username ?? x.name}@${x.ip}:${x.port ?? 5060}` : ''],
+    ['QualifyFreq', '60000 ms'],
+    ['Parkinglot', ''],
+    ['SIP-Use-Reason-Header', 'N'],
+  );
   if (v !== '1.8') f.push(['Description', x.description ?? '']);
   return frame(f);
 }
@@ -87,16 +166,37 @@ export function coreShowChannel(s: SimState, ch: SimChannel, actionId: string | 
   const p = s.profile;
   const dur = channelDuration(ch, s.now());
   if (p.channelEvents === 'legacy') {
-    return frame([['Event', 'CoreShowChannel'], ...idField(actionId), ['Channel', ch.name], ['UniqueID', ch.uniqueid],
-      ['Context', ch.context], ['Extension', ch.exten], ['Priority', String(ch.priority)],
-      ['ChannelState', String(ch.state)], ['ChannelStateDesc', stateDesc(ch.state)], ['Application', ch.app],
-      ['ApplicationData', ch.appData], ['CallerIDnum', ch.callerNum], ['CallerIDname', ch.callerName],
-      ['ConnectedLineNum', ch.connectedNum], ['ConnectedLineName', ch.connectedName], ['Duration', dur],
-      ['AccountCode', ch.accountCode], ['BridgedChannel', ch.bridgedTo?.name ?? ''],
-      ['BridgedUniqueID', ch.bridgedTo?.uniqueid ?? '']]);
+    return frame([
+      ['Event', 'CoreShowChannel'],
+      ...idField(actionId),
+      ['Channel', ch.name],
+      ['UniqueID', ch.uniqueid],
+      ['Context', ch.context],
+      ['Extension', ch.exten],
+      ['Priority', String(ch.priority)],
+      ['ChannelState', String(ch.state)],
+      ['ChannelStateDesc', stateDesc(ch.state)],
+      ['Application', ch.app],
+      ['ApplicationData', ch.appData],
+      ['CallerIDnum', ch.callerNum],
+      ['CallerIDname', ch.callerName],
+      ['ConnectedLineNum', ch.connectedNum],
+      ['ConnectedLineName', ch.connectedName],
+      ['Duration', dur],
+      ['AccountCode', ch.accountCode],
+      ['BridgedChannel', ch.bridgedTo?.name ?? ''],
+      ['BridgedUniqueID', ch.bridgedTo?.uniqueid ?? ''],
+    ]);
   }
-  return frame([['Event', 'CoreShowChannel'], ...idField(actionId), ...channelBlock(p, ch), ['Application', ch.app],
-    ['ApplicationData', ch.appData], ['Duration', dur], ['BridgeId', ch.bridgeId]]);
+  return frame([
+    ['Event', 'CoreShowChannel'],
+    ...idField(actionId),
+    ...channelBlock(p, ch),
+    ['Application', ch.app],
+    ['ApplicationData', ch.appData],
+    ['Duration', dur],
+    ['BridgeId', ch.bridgeId],
+  ]);
 }
 
 /** CoreShowChannels: ack, items, CoreShowChannelsComplete (§4). */
@@ -118,15 +218,36 @@ export function deviceState(s: SimState, x: PeerSpec): string {
 /** PJSIPShowEndpoints (§16): ack, EndpointList per endpoint, EndpointListComplete. */
 export function pjsipShowEndpoints(s: SimState, actionId: string | undefined): string {
   const list = sortedPeers(s.peers);
-  let out = response('Success', actionId, { eventList: 'start',
-    message: 'A listing of Endpoints follows, presented as EndpointList events' });
+  let out = response('Success', actionId, {
+    eventList: 'start',
+    message: 'A listing of Endpoints follows, presented as EndpointList events',
+  });
   for (const x of list) {
-    const active = s.channels.filter((c) => c.peer === x.name).map((c) => c.name).join(',');
-    out += frame([['Event', 'EndpointList'], ...idField(actionId), ['ObjectType', 'endpoint'], ['ObjectName', x.name],
-      ['Transport', x.transport ?? '0.0.0.0-udp'], ['Aor', x.name], ['Auths', x.trunk ? '' : `${x.name}-auth`],
-      ['OutboundAuths', x.trunk ? `${x.name}-auth` : ''], ['Contacts', x.ip ? `${x.name}/${contactUri(x)},` : ''],
-      ['DeviceState', deviceState(s, x)], ['ActiveChannels', active]]);
+    const active = s.channels
+      .filter((c) => c.peer === x.name)
+      .map((c) => c.name)
+      .join(',');
+    out += frame([
+      ['Event', 'EndpointList'],
+      ...idField(actionId),
+      ['ObjectType', 'endpoint'],
+      ['ObjectName', x.name],
+      ['Transport', x.transport ?? '0.0.0.0-udp'],
+      ['Aor', x.name],
+      ['Auths', x.trunk ? '' : `${x.name}-auth`],
+      ['OutboundAuths', x.trunk ? `${x.name}-auth` : ''],
+      ['Contacts', x.ip ? `${x.name}/${contactUri(x)},` : ''],
+      ['DeviceState', deviceState(s, x)],
+      ['ActiveChannels', active],
+    ]);
   }
-  return out + frame([['Event', 'EndpointListComplete'], ...idField(actionId), ['EventList', 'Complete'],
-    ['ListItems', String(list.length)]]);
+  return (
+    out +
+    frame([
+      ['Event', 'EndpointListComplete'],
+      ...idField(actionId),
+      ['EventList', 'Complete'],
+      ['ListItems', String(list.length)],
+    ])
+  );
 }

@@ -23,9 +23,11 @@ export interface LoadResult {
 
 /** Starts `ratePerSec` scenarios per second for `durationMs`, then waits for all of them to finish. */
 export async function runLoad(h: ScenarioHost, o: LoadOptions): Promise<LoadResult> {
-  if (!(o.ratePerSec > 0) || !(o.durationMs >= 0)) throw new Error('runLoad needs ratePerSec > 0 and durationMs >= 0');
+  if (!(o.ratePerSec > 0) || !(o.durationMs >= 0))
+    throw new Error('runLoad needs ratePerSec > 0 and durationMs >= 0');
   const mix: readonly ScenarioName[] = typeof o.scenario === 'string' ? [o.scenario] : o.scenario;
-  if (mix.length === 0 || mix.includes('concurrent')) throw new Error('runLoad needs call scenarios (not concurrent)');
+  if (mix.length === 0 || mix.includes('concurrent'))
+    throw new Error('runLoad needs call scenarios (not concurrent)');
   const t0 = performance.now();
   const running = new Set<Promise<void>>();
   let started = 0;
@@ -39,11 +41,18 @@ export async function runLoad(h: ScenarioHost, o: LoadOptions): Promise<LoadResu
       const name = mix[started % mix.length]!;
       started++;
       const p: Promise<void> = runScenario(h, name, { speed })
-        .then(() => { completed++; }, () => { failed++; })
+        .then(
+          () => {
+            completed++;
+          },
+          () => {
+            failed++;
+          },
+        )
         .finally(() => running.delete(p));
       running.add(p);
     }
-    const next = ((started / o.ratePerSec) * 1000) - (performance.now() - t0);
+    const next = (started / o.ratePerSec) * 1000 - (performance.now() - t0);
     await new Promise((r) => setTimeout(r, Math.max(1, Math.min(next, 50))));
   }
   await Promise.all(running);

@@ -29,7 +29,8 @@ const { values } = parseArgs({
 
 if (!isDialect(values.dialect)) fail(`--dialect must be one of 1.8, 11, 13, 16 (got "${values.dialect}")`);
 const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535 (got "${values.port}")`);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail(`--port must be 0..65535 (got "${values.port}")`);
 const speed = Number(values.speed);
 if (!(speed >= 0)) fail(`--speed must be a number >= 0 (got "${values.speed}")`);
 if (values.host !== '127.0.0.1' && values.host !== '::1' && values.host !== 'localhost') {
@@ -46,8 +47,14 @@ const sim = await startAmiSimulator({
   username: values.username,
   secret: values.secret,
 });
-process.stdout.write(`${JSON.stringify({ msg: 'ami simulator listening', dialect: sim.dialect, port: sim.port,
-  asterisk: sim.profile.asteriskVersion })}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    msg: 'ami simulator listening',
+    dialect: sim.dialect,
+    port: sim.port,
+    asterisk: sim.profile.asteriskVersion,
+  })}\n`,
+);
 
 let stopping = false;
 const stop = () => {
@@ -61,7 +68,11 @@ if (values.loop) {
   // Registration scenarios act on the offline extension 101 and qualify ones on 102, so the call scenarios
   // always find registered extensions (100, 103); the loop restores the peers after each round.
   const peerOf: Partial<Record<string, string>> = {
-    'peer-register': '101', 'peer-unregister': '101', 'peer-lagged': '102', 'peer-unreachable': '102' };
+    'peer-register': '101',
+    'peer-unregister': '101',
+    'peer-lagged': '102',
+    'peer-unreachable': '102',
+  };
   const calls = SCENARIOS.filter((s) => !s.startsWith('peer-'));
   const order = ['peer-register', 'peer-lagged', 'peer-unreachable', ...calls, 'peer-unregister'] as const;
   while (!stopping) {

@@ -65,7 +65,18 @@ export interface SimChannel {
 
 /** Channel state descriptions (§4.3, `ast_state2str`). */
 export function stateDesc(state: number): string {
-  const t = ['Down', 'Rsrvd', 'OffHook', 'Dialing', 'Ring', 'Ringing', 'Up', 'Busy', 'Dialing Offhook', 'Pre-ring'];
+  const t = [
+    'Down',
+    'Rsrvd',
+    'OffHook',
+    'Dialing',
+    'Ring',
+    'Ringing',
+    'Up',
+    'Busy',
+    'Dialing Offhook',
+    'Pre-ring',
+  ];
   return t[state] ?? `Unknown (${state})`;
 }
 
@@ -95,17 +106,74 @@ export function causeText(cause: number): string {
 /** The default peer set: two registered extensions, one offline, one unmonitored, one trunk. */
 export function defaultPeers(): PeerSpec[] {
   return [
-    { name: '100', username: '100', ip: '192.168.1.50', port: 5060, dynamic: true, forcerport: 'yes', comedia: 'yes',
-      acl: true, status: 'ok', latencyMs: 12, context: 'from-internal', callerid: { name: 'Alice', num: '100' },
-      useragent: 'Yealink SIP-T46S 66.86.0.15' },
-    { name: '101', ip: undefined, port: 0, dynamic: true, forcerport: 'yes', comedia: 'yes', acl: true,
-      status: 'unknown', context: 'from-internal', callerid: { name: 'Bob', num: '101' } },
-    { name: '102', username: '102', ip: '192.168.1.52', port: 5062, dynamic: true, forcerport: 'no', comedia: 'no',
-      acl: true, status: 'ok', latencyMs: 8, context: 'from-internal', callerid: { name: 'Carol', num: '102' } },
-    { name: '103', username: '103', ip: '192.168.1.53', port: 5060, dynamic: true, forcerport: 'yes', comedia: 'yes',
-      acl: true, status: 'unmonitored', context: 'from-internal', callerid: { name: 'Dave', num: '103' } },
-    { name: 'mytrunk', ip: '203.0.113.10', port: 5060, dynamic: false, forcerport: 'no', comedia: 'no', acl: false,
-      status: 'ok', latencyMs: 31, context: 'from-trunk', trunk: true, description: 'Provider' },
+    {
+      name: '100',
+      username: '100',
+      ip: '192.168.1.50',
+      port: 5060,
+      dynamic: true,
+      forcerport: 'yes',
+      comedia: 'yes',
+      acl: true,
+      status: 'ok',
+      latencyMs: 12,
+      context: 'from-internal',
+      callerid: { name: 'Alice', num: '100' },
+      useragent: 'Yealink SIP-T46S 66.86.0.15',
+    },
+    {
+      name: '101',
+      ip: undefined,
+      port: 0,
+      dynamic: true,
+      forcerport: 'yes',
+      comedia: 'yes',
+      acl: true,
+      status: 'unknown',
+      context: 'from-internal',
+      callerid: { name: 'Bob', num: '101' },
+    },
+    {
+      name: '102',
+      username: '102',
+      ip: '192.168.1.52',
+      port: 5062,
+      dynamic: true,
+      forcerport: 'no',
+      comedia: 'no',
+      acl: true,
+      status: 'ok',
+      latencyMs: 8,
+      context: 'from-internal',
+      callerid: { name: 'Carol', num: '102' },
+    },
+    {
+      name: '103',
+      username: '103',
+      ip: '192.168.1.53',
+      port: 5060,
+      dynamic: true,
+      forcerport: 'yes',
+      comedia: 'yes',
+      acl: true,
+      status: 'unmonitored',
+      context: 'from-internal',
+      callerid: { name: 'Dave', num: '103' },
+    },
+    {
+      name: 'mytrunk',
+      ip: '203.0.113.10',
+      port: 5060,
+      dynamic: false,
+      forcerport: 'no',
+      comedia: 'no',
+      acl: false,
+      status: 'ok',
+      latencyMs: 31,
+      context: 'from-trunk',
+      trunk: true,
+      description: 'Provider',
+    },
   ];
 }
 

@@ -62,8 +62,25 @@ export interface DialectProfile {
   readonly privilegeClasses: readonly string[];
 }
 
-const CLASSES_BASE = ['system', 'call', 'log', 'verbose', 'command', 'agent', 'user', 'config', 'dtmf',
-  'reporting', 'cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test'];
+const CLASSES_BASE = [
+  'system',
+  'call',
+  'log',
+  'verbose',
+  'command',
+  'agent',
+  'user',
+  'config',
+  'dtmf',
+  'reporting',
+  'cdr',
+  'dialplan',
+  'originate',
+  'agi',
+  'cc',
+  'aoc',
+  'test',
+];
 
 const P18: DialectProfile = {
   dialect: '1.8',
@@ -141,7 +158,12 @@ const P16: DialectProfile = {
 };
 
 /** The profile table, keyed by dialect. */
-export const PROFILES: Readonly<Record<Dialect, DialectProfile>> = { '1.8': P18, '11': P11, '13': P13, '16': P16 };
+export const PROFILES: Readonly<Record<Dialect, DialectProfile>> = {
+  '1.8': P18,
+  '11': P11,
+  '13': P13,
+  '16': P16,
+};
 
 /** True when `s` names a supported dialect. */
 export function isDialect(s: unknown): s is Dialect {

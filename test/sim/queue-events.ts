@@ -15,23 +15,54 @@ const legacy = (p: DialectProfile) => p.channelEvents === 'legacy';
 /** Caller joins a queue. */
 export function queueJoin(p: DialectProfile, ch: SimChannel, queue: string, position: number): SimEvent {
   if (legacy(p)) {
-    return { name: 'Join', cls: 'call', body: [['Channel', ch.name], ['CallerIDNum', ch.callerNum],
-      ['CallerIDName', ch.callerName], ['ConnectedLineNum', ch.connectedNum || 'unknown'],
-      ['ConnectedLineName', ch.connectedName || 'unknown'], ['Queue', queue], ['Position', String(position)],
-      ['Count', String(position)], ['Uniqueid', ch.uniqueid]] };
+    return {
+      name: 'Join',
+      cls: 'call',
+      body: [
+        ['Channel', ch.name],
+        ['CallerIDNum', ch.callerNum],
+        ['CallerIDName', ch.callerName],
+        ['ConnectedLineNum', ch.connectedNum || 'unknown'],
+        ['ConnectedLineName', ch.connectedName || 'unknown'],
+        ['Queue', queue],
+        ['Position', String(position)],
+        ['Count', String(position)],
+        ['Uniqueid', ch.uniqueid],
+      ],
+    };
   }
-  return { name: 'QueueCallerJoin', cls: 'agent', body: [...channelBlock(p, ch), ['Queue', queue],
-    ['Position', String(position)], ['Count', String(position)]] };
+  return {
+    name: 'QueueCallerJoin',
+    cls: 'agent',
+    body: [
+      ...channelBlock(p, ch),
+      ['Queue', queue],
+      ['Position', String(position)],
+      ['Count', String(position)],
+    ],
+  };
 }
 
 /** Caller leaves a queue (answered or abandoned). */
 export function queueLeave(p: DialectProfile, ch: SimChannel, queue: string): SimEvent {
   if (legacy(p)) {
-    return { name: 'Leave', cls: 'call', body: [['Channel', ch.name], ['Queue', queue], ['Count', '0'],
-      ['Position', '1'], ['Uniqueid', ch.uniqueid]] };
+    return {
+      name: 'Leave',
+      cls: 'call',
+      body: [
+        ['Channel', ch.name],
+        ['Queue', queue],
+        ['Count', '0'],
+        ['Position', '1'],
+        ['Uniqueid', ch.uniqueid],
+      ],
+    };
   }
-  return { name: 'QueueCallerLeave', cls: 'agent', body: [...channelBlock(p, ch), ['Queue', queue], ['Count', '0'],
-    ['Position', '1']] };
+  return {
+    name: 'QueueCallerLeave',
+    cls: 'agent',
+    body: [...channelBlock(p, ch), ['Queue', queue], ['Count', '0'], ['Position', '1']],
+  };
 }
 
 /** AgentCalled / AgentConnect / AgentComplete. */
@@ -45,17 +76,43 @@ export function agentEvent(
 ): SimEvent {
   const iface = `${agent.name.split('-')[0]}`;
   if (legacy(p)) {
-    const body: Fields = name === 'AgentCalled'
-      ? [['Queue', queue], ['AgentCalled', iface], ['AgentName', iface], ['ChannelCalling', caller.name],
-          ['DestinationChannel', agent.name], ['CallerIDNum', caller.callerNum], ['CallerIDName', caller.callerName],
-          ['Context', caller.context], ['Extension', caller.exten], ['Priority', String(caller.priority)],
-          ['Uniqueid', caller.uniqueid]]
-      : [['Queue', queue], ['Uniqueid', caller.uniqueid], ['Channel', agent.name], ['Member', iface],
-          ['MemberName', iface], ...extra];
+    const body: Fields =
+      name === 'AgentCalled'
+        ? [
+            ['Queue', queue],
+            ['AgentCalled', iface],
+            ['AgentName', iface],
+            ['ChannelCalling', caller.name],
+            ['DestinationChannel', agent.name],
+            ['CallerIDNum', caller.callerNum],
+            ['CallerIDName', caller.callerName],
+            ['Context', caller.context],
+            ['Extension', caller.exten],
+            ['Priority', String(caller.priority)],
+            ['Uniqueid', caller.uniqueid],
+          ]
+        : [
+            ['Queue', queue],
+            ['Uniqueid', caller.uniqueid],
+            ['Channel', agent.name],
+            ['Member', iface],
+            ['MemberName', iface],
+            ...extra,
+          ];
     return { name, cls: 'agent', body };
   }
-  return { name, cls: 'agent', body: [...channelBlock(p, caller), ...channelBlock(p, agent, 'Dest'), ['Queue', queue],
-    ['Interface', iface], ['MemberName', iface], ...extra] };
+  return {
+    name,
+    cls: 'agent',
+    body: [
+      ...channelBlock(p, caller),
+      ...channelBlock(p, agent, 'Dest'),
+      ['Queue', queue],
+      ['Interface', iface],
+      ['MemberName', iface],
+      ...extra,
+    ],
+  };
 }
 
 /** Attended transfer completed by `transferer` (1.8/11 `Transfer`; 12+ `AttendedTransfer`). */
@@ -67,11 +124,29 @@ export function attendedTransfer(
   bridgeId: string,
 ): SimEvent {
   if (legacy(p)) {
-    return { name: 'Transfer', cls: 'call', body: [['TransferMethod', 'SIP'], ['TransferType', 'Attended'],
-      ['Channel', transferer.name], ['Uniqueid', transferer.uniqueid], ['SIP-Callid', `${transferer.uniqueid}@pbx`],
-      ['TargetChannel', target.name], ['TargetUniqueid', target.uniqueid]] };
+    return {
+      name: 'Transfer',
+      cls: 'call',
+      body: [
+        ['TransferMethod', 'SIP'],
+        ['TransferType', 'Attended'],
+        ['Channel', transferer.name],
+        ['Uniqueid', transferer.uniqueid],
+        ['SIP-Callid', `${transferer.uniqueid}@pbx`],
+        ['TargetChannel', target.name],
+        ['TargetUniqueid', target.uniqueid],
+      ],
+    };
   }
-  return { name: 'AttendedTransfer', cls: 'call', body: [['Result', 'Success'],
-    ...channelBlock(p, transferer, 'OrigTransferer'), ...channelBlock(p, second, 'SecondTransferer'),
-    ['DestType', 'Bridge'], ['DestBridgeUniqueid', bridgeId]] };
+  return {
+    name: 'AttendedTransfer',
+    cls: 'call',
+    body: [
+      ['Result', 'Success'],
+      ...channelBlock(p, transferer, 'OrigTransferer'),
+      ...channelBlock(p, second, 'SecondTransferer'),
+      ['DestType', 'Bridge'],
+      ['DestBridgeUniqueid', bridgeId],
+    ],
+  };
 }

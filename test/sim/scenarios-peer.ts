@@ -13,7 +13,11 @@ function pick(h: ScenarioHost, opts: ScenarioOptions, want: (p: PeerSpec) => boo
 }
 
 /** Runs one peer scenario; the model (SIPpeers, `sip show peers`, endpoints) changes before the event. */
-export async function runPeerScenario(h: ScenarioHost, name: PeerScenario, opts: ScenarioOptions): Promise<void> {
+export async function runPeerScenario(
+  h: ScenarioHost,
+  name: PeerScenario,
+  opts: ScenarioOptions,
+): Promise<void> {
   const speed = opts.speed ?? h.speed;
   const sip = h.state.profile.chanSip;
   const p = h.state.profile;

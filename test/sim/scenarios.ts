@@ -5,7 +5,14 @@
  */
 import type { SimChannel } from './model';
 import { agentEvent, attendedTransfer, queueJoin, queueLeave } from './queue-events';
-import { extensions, pause, peerNamed, type ScenarioHost, type ScenarioOptions, type ScenarioResult } from './scenario-host';
+import {
+  extensions,
+  pause,
+  peerNamed,
+  type ScenarioHost,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from './scenario-host';
 import { type PeerScenario, runPeerScenario } from './scenarios-peer';
 
 export type { ScenarioOptions, ScenarioResult } from './scenario-host';
@@ -23,8 +30,20 @@ export type ScenarioName =
   | 'concurrent';
 
 /** Every scenario name (the `--loop` CLI and tests iterate it). */
-export const SCENARIOS: readonly ScenarioName[] = ['peer-register', 'peer-unregister', 'peer-unreachable', 'peer-lagged',
-  'inbound-queue', 'outbound-trunk', 'attended-transfer', 'no-answer', 'busy', 'cancel', 'internal', 'concurrent'];
+export const SCENARIOS: readonly ScenarioName[] = [
+  'peer-register',
+  'peer-unregister',
+  'peer-unreachable',
+  'peer-lagged',
+  'inbound-queue',
+  'outbound-trunk',
+  'attended-transfer',
+  'no-answer',
+  'busy',
+  'cancel',
+  'internal',
+  'concurrent',
+];
 
 type Outcome = 'answer' | 'noanswer' | 'busy' | 'cancel';
 
@@ -35,7 +54,9 @@ interface Run {
 }
 
 function ext(r: Run, name: string | undefined, index: number): { name: string; num: string; cid: string } {
-  const p = name ? peerNamed(r.h.state, name) : extensions(r.h.state).filter((x) => x.status !== 'lagged')[index];
+  const p = name
+    ? peerNamed(r.h.state, name)
+    : extensions(r.h.state).filter((x) => x.status !== 'lagged')[index];
   if (!p) throw new Error('simulator needs at least two registered extensions for call scenarios');
   return { name: p.name, num: p.callerid?.num ?? p.name, cid: p.callerid?.name ?? '' };
 }
@@ -65,8 +86,14 @@ async function dial(
   const tgt = target(r, peer, number);
   const macro = number ? 'macro-dialout-trunk' : 'macro-dial-one';
   k.exec(a, macro, 's', number ? 20 : 52, 'Dial', `${tgt},300,HhtrIb(func-apply-sipheaders^s^1)`);
-  const b = k.newChannel({ peer, callerNum: callee.num, callerName: callee.cid, context: 'from-internal', exten: '',
-    linkedTo: a });
+  const b = k.newChannel({
+    peer,
+    callerNum: callee.num,
+    callerName: callee.cid,
+    context: 'from-internal',
+    exten: '',
+    linkedTo: a,
+  });
   r.made.push(b);
   k.connect(a, b);
   k.dialBegin(a, b, tgt);
@@ -104,15 +131,37 @@ async function dial(
 async function extCall(r: Run, opts: ScenarioOptions, outcome: Outcome, outbound: boolean): Promise<void> {
   const k = r.h.kit;
   const from = ext(r, opts.caller, 0);
-  const to = outbound ? { name: trunkName(r), num: opts.number ?? '5551234', cid: '' } : ext(r, opts.callee, 1);
+  const to = outbound
+    ? { name: trunkName(r), num: opts.number ?? '5551234', cid: '' }
+    : ext(r, opts.callee, 1);
   const exten = outbound ? (opts.number ?? '5551234') : to.num;
   const start = r.h.state.now();
-  const a = k.newChannel({ peer: from.name, callerNum: from.num, callerName: from.cid, context: 'from-internal', exten });
+  const a = k.newChannel({
+    peer: from.name,
+    callerNum: from.num,
+    callerName: from.cid,
+    context: 'from-internal',
+    exten,
+  });
   r.made.push(a);
   k.setState(a, 4);
-  k.exec(a, outbound ? 'outrt-1' : 'from-internal', exten, 1, 'Macro', outbound ? 'dialout-trunk,1' : `exten-vm,novm,${exten}`);
+  k.exec(
+    a,
+    outbound ? 'outrt-1' : 'from-internal',
+    exten,
+    1,
+    'Macro',
+    outbound ? 'dialout-trunk,1' : `exten-vm,novm,${exten}`,
+  );
   k.setVar(a, 'AMPUSER', from.num);
-  const { b, answeredAt } = await dial(r, a, to.name, { num: to.num, cid: to.cid }, outcome, outbound ? exten : undefined);
+  const { b, answeredAt } = await dial(
+    r,
+    a,
+    to.name,
+    { num: to.num, cid: to.cid },
+    outcome,
+    outbound ? exten : undefined,
+  );
   const lastData = a.appData;
   if (answeredAt !== undefined) {
     const br = k.bridge(a, b);
@@ -125,8 +174,17 @@ async function extCall(r: Run, opts: ScenarioOptions, outcome: Outcome, outbound
   }
   k.hangup(a, outcome === 'cancel' ? r.h.state.profile.cancelCause : outcome === 'busy' ? 17 : 16);
   const disp = { answer: 'ANSWERED', noanswer: 'NO ANSWER', busy: 'BUSY', cancel: 'NO ANSWER' }[outcome];
-  k.cdr({ src: a, dst: b, destination: exten, lastApp: 'Dial', lastData, start, answer: answeredAt,
-    end: r.h.state.now(), disposition: disp });
+  k.cdr({
+    src: a,
+    dst: b,
+    destination: exten,
+    lastApp: 'Dial',
+    lastData,
+    start,
+    answer: answeredAt,
+    end: r.h.state.now(),
+    disposition: disp,
+  });
 }
 
 /** Trunk call into queue 400, answered by the first registered extension. */
@@ -134,8 +192,13 @@ async function inboundQueue(r: Run, opts: ScenarioOptions): Promise<void> {
   const k = r.h.kit;
   const p = r.h.state.profile;
   const start = r.h.state.now();
-  const t = k.newChannel({ peer: trunkName(r), callerNum: opts.number ?? '5559876543', callerName: 'ACME CORP',
-    context: 'from-trunk', exten: '5550100' });
+  const t = k.newChannel({
+    peer: trunkName(r),
+    callerNum: opts.number ?? '5559876543',
+    callerName: 'ACME CORP',
+    context: 'from-trunk',
+    exten: '5550100',
+  });
   r.made.push(t);
   k.setState(t, 4);
   k.exec(t, 'from-trunk', '5550100', 1, 'Set', '__FROM_DID=5550100');
@@ -147,8 +210,14 @@ async function inboundQueue(r: Run, opts: ScenarioOptions): Promise<void> {
   r.h.emit(queueJoin(p, t, '400', 1));
   await pause(500, r.speed);
   const agent = ext(r, opts.callee ?? opts.caller, 0);
-  const a = k.newChannel({ peer: agent.name, callerNum: agent.num, callerName: agent.cid, context: 'from-queue',
-    exten: '400', linkedTo: t });
+  const a = k.newChannel({
+    peer: agent.name,
+    callerNum: agent.num,
+    callerName: agent.cid,
+    context: 'from-queue',
+    exten: '400',
+    linkedTo: t,
+  });
   r.made.push(a);
   k.connect(t, a);
   // app_queue publishes dials on 12+ (DialBegin/DialEnd); on 1.8/11 only the agent events (UNCONFIRMED).
@@ -159,15 +228,34 @@ async function inboundQueue(r: Run, opts: ScenarioOptions): Promise<void> {
   k.setState(a, 6);
   if (p.channelEvents === 'stasis') k.dialEnd(t, a, 'ANSWER');
   r.h.emit(queueLeave(p, t, '400'));
-  r.h.emit(agentEvent(p, 'AgentConnect', t, a, '400', [['Holdtime', '2'], ['Ringtime', '2']]));
+  r.h.emit(
+    agentEvent(p, 'AgentConnect', t, a, '400', [
+      ['Holdtime', '2'],
+      ['Ringtime', '2'],
+    ]),
+  );
   const br = k.bridge(t, a);
   await pause(5000, r.speed);
-  r.h.emit(agentEvent(p, 'AgentComplete', t, a, '400', [['TalkTime', '5'], ['Reason', 'agent']]));
+  r.h.emit(
+    agentEvent(p, 'AgentComplete', t, a, '400', [
+      ['TalkTime', '5'],
+      ['Reason', 'agent'],
+    ]),
+  );
   k.unbridge(br);
   k.hangup(a, 16);
   k.hangup(t, 16);
-  k.cdr({ src: t, dst: a, destination: '400', lastApp: 'Queue', lastData: '400,t,,,300', start, answer,
-    end: r.h.state.now(), disposition: 'ANSWERED' });
+  k.cdr({
+    src: t,
+    dst: a,
+    destination: '400',
+    lastApp: 'Queue',
+    lastData: '400,t,,,300',
+    start,
+    answer,
+    end: r.h.state.now(),
+    disposition: 'ANSWERED',
+  });
 }
 
 /** A calls B, B consults C on a second line and completes an attended transfer: A ends up with C. */
@@ -176,16 +264,30 @@ async function attended(r: Run, opts: ScenarioOptions): Promise<void> {
   const list = extensions(r.h.state);
   const A = ext(r, opts.caller, 0);
   const B = ext(r, opts.callee, 1);
-  const C = list[2] ? { name: list[2].name, num: list[2].callerid?.num ?? list[2].name, cid: list[2].callerid?.name ?? '' } : A;
+  const C = list[2]
+    ? { name: list[2].name, num: list[2].callerid?.num ?? list[2].name, cid: list[2].callerid?.name ?? '' }
+    : A;
   const start = r.h.state.now();
-  const a = k.newChannel({ peer: A.name, callerNum: A.num, callerName: A.cid, context: 'from-internal', exten: B.num });
+  const a = k.newChannel({
+    peer: A.name,
+    callerNum: A.num,
+    callerName: A.cid,
+    context: 'from-internal',
+    exten: B.num,
+  });
   r.made.push(a);
   k.setState(a, 4);
   const first = await dial(r, a, B.name, B, 'answer');
   const br1 = k.bridge(a, first.b);
   await pause(1000, r.speed);
   // B's second line consults C.
-  const b2 = k.newChannel({ peer: B.name, callerNum: B.num, callerName: B.cid, context: 'from-internal', exten: C.num });
+  const b2 = k.newChannel({
+    peer: B.name,
+    callerNum: B.num,
+    callerName: B.cid,
+    context: 'from-internal',
+    exten: C.num,
+  });
   r.made.push(b2);
   k.setState(b2, 4);
   const second = await dial(r, b2, C.name, C, 'answer');
@@ -201,12 +303,25 @@ async function attended(r: Run, opts: ScenarioOptions): Promise<void> {
   k.unbridge(br3);
   k.hangup(second.b, 16);
   k.hangup(a, 16);
-  k.cdr({ src: a, dst: first.b, destination: B.num, lastApp: 'Dial', lastData: `${target(r, B.name)},300`, start,
-    answer: first.answeredAt, end: r.h.state.now(), disposition: 'ANSWERED' });
+  k.cdr({
+    src: a,
+    dst: first.b,
+    destination: B.num,
+    lastApp: 'Dial',
+    lastData: `${target(r, B.name)},300`,
+    start,
+    answer: first.answeredAt,
+    end: r.h.state.now(),
+    disposition: 'ANSWERED',
+  });
 }
 
 /** Runs one scenario by name. */
-export async function runScenario(h: ScenarioHost, name: ScenarioName, opts: ScenarioOptions = {}): Promise<ScenarioResult> {
+export async function runScenario(
+  h: ScenarioHost,
+  name: ScenarioName,
+  opts: ScenarioOptions = {},
+): Promise<ScenarioResult> {
   const r: Run = { h, speed: opts.speed ?? h.speed, made: [] };
   switch (name) {
     case 'peer-register':
@@ -239,15 +354,25 @@ export async function runScenario(h: ScenarioHost, name: ScenarioName, opts: Sce
     case 'concurrent': {
       const n = opts.count ?? 10;
       const kinds: ScenarioName[] = ['internal', 'outbound-trunk', 'inbound-queue'];
-      const results = await Promise.all(Array.from({ length: n }, async (_, i) => {
-        await pause(50 * i, r.speed);
-        return runScenario(h, kinds[i % kinds.length]!, { ...opts, speed: r.speed });
-      }));
+      const results = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          await pause(50 * i, r.speed);
+          return runScenario(h, kinds[i % kinds.length]!, { ...opts, speed: r.speed });
+        }),
+      );
       const uniqueids = results.flatMap((x) => x.uniqueids);
-      return { uniqueids, linkedid: results[0]?.linkedid ?? '', channels: results.flatMap((x) => x.channels) };
+      return {
+        uniqueids,
+        linkedid: results[0]?.linkedid ?? '',
+        channels: results.flatMap((x) => x.channels),
+      };
     }
     default:
       throw new Error(`unknown scenario "${String(name)}"`);
   }
-  return { uniqueids: r.made.map((c) => c.uniqueid), linkedid: r.made[0]?.linkedid ?? '', channels: r.made.map((c) => c.name) };
+  return {
+    uniqueids: r.made.map((c) => c.uniqueid),
+    linkedid: r.made[0]?.linkedid ?? '',
+    channels: r.made.map((c) => c.name),
+  };
 }

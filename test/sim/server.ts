@@ -5,10 +5,10 @@ import { actionTable } from './actions';
 import { SimAstDb } from './astdb';
 import { CallKit } from './calls';
 import type { SimEvent } from './events';
+import { type LoadOptions, type LoadResult, runLoad } from './load';
 import type { PeerSpec, SimChannel } from './model';
 import { defaultPeers } from './model';
 import { type Dialect, type DialectProfile, PROFILES } from './profiles';
-import { type LoadOptions, type LoadResult, runLoad } from './load';
 import { runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from './scenarios';
 import { type SessionHost, SimSession } from './session';
 import type { SimState } from './sim-state';
@@ -110,12 +110,17 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   };
 
   const fullyBooted = (): string => {
-    const f: Fields = [['Event', 'FullyBooted'], ['Privilege', 'system,all']];
+    const f: Fields = [
+      ['Event', 'FullyBooted'],
+      ['Privilege', 'system,all'],
+    ];
     if (opts.timestampEvents) f.push(['Timestamp', timestamp(now())]);
     // 16+: Uptime and LastReload precede Status (§1.1, §5.7).
     if (profile.fullyBootedUptime) {
-      f.push(['Uptime', String(Math.floor((now() - state.startedAt) / 1000))],
-        ['LastReload', String(Math.floor((now() - state.reloadedAt) / 1000))]);
+      f.push(
+        ['Uptime', String(Math.floor((now() - state.startedAt) / 1000))],
+        ['LastReload', String(Math.floor((now() - state.reloadedAt) / 1000))],
+      );
     }
     f.push(['Status', 'Fully Booted']);
     return frame(f);
@@ -207,7 +212,8 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     failNext: (action, n = 1, o = {}) => {
       const lc = action.toLowerCase();
       const list = failures.get(lc) ?? [];
-      for (let i = 0; i < n; i++) list.push({ mode: o.mode ?? 'error', message: o.message ?? FAIL_MESSAGES[lc] ?? 'Failed' });
+      for (let i = 0; i < n; i++)
+        list.push({ mode: o.mode ?? 'error', message: o.message ?? FAIL_MESSAGES[lc] ?? 'Failed' });
       failures.set(lc, list);
     },
     runScenario: (name, o) => runScenario(scenarioHost, name, o),

@@ -85,43 +85,54 @@ export class SimSession {
 
   private dispatch(m: ActionMessage): void {
     if (this.closing) return;
+    const out = this.answer(m);
+    if (out !== undefined) this.write(out);
+  }
+
+  /** The reply to one action (undefined when the action wrote or closed by itself). */
+  private answer(m: ActionMessage): string | undefined {
     const action = m.action();
     const id = m.actionId();
     this.host.record(action, m);
     // Order of checks in process_message (§1.1): missing Action, then authentication, then lookup.
-    if (action === '') return this.write(response('Error', id, { message: 'Missing action in request' }));
+    if (action === '') return response('Error', id, { message: 'Missing action in request' });
     const lc = action.toLowerCase();
     if (!this.authed && lc !== 'login' && lc !== 'logoff' && lc !== 'challenge') {
-      return this.write(response('Error', id, { message: 'Permission denied' }));
+      return response('Error', id, { message: 'Permission denied' });
     }
     const fail = this.host.takeFailure(lc);
-    if (fail?.mode === 'drop') return this.destroy();
-    if (fail) return this.write(response('Error', id, { message: fail.message }));
+    if (fail?.mode === 'drop') {
+      this.destroy();
+      return undefined;
+    }
+    if (fail) return response('Error', id, { message: fail.message });
     if (lc === 'login') return this.login(m);
     if (lc === 'logoff') {
       this.write(response('Goodbye', id, { message: 'Thanks for all the fish.' }));
       this.closing = true;
       this.socket.end();
-      return;
+      return undefined;
     }
     if (lc === 'challenge') return this.onChallenge(m);
     if (lc === 'events') return this.onEvents(m);
     const h = this.host.actions.get(lc);
     if (!h) {
-      return this.write(response('Error', id, {
-        message: `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.` }));
+      const message = `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.`;
+      return response('Error', id, { message });
     }
-    this.write(h(this.host.state, m, this.host.hooks));
+    return h(this.host.state, m, this.host.hooks);
   }
 
   /** Login (§1.1): plain or MD5 (`AuthType: MD5`, `Key: md5(challenge + secret)`). */
-  private login(m: ActionMessage): void {
+  private login(m: ActionMessage): string | undefined {
     const id = m.actionId();
-    if (this.authed) return this.write(response('Success', id, { message: 'Already authenticated' }));
+    if (this.authed) return response('Success', id, { message: 'Already authenticated' });
     const user = m.get('Username') ?? '';
     let good = user === this.host.username;
     if ((m.get('AuthType') ?? '').toLowerCase() === 'md5') {
-      const want = createHash('md5').update(`${this.challenge ?? ''}${this.host.secret}`).digest('hex');
+      const want = createHash('md5')
+        .update(`${this.challenge ?? ''}${this.host.secret}`)
+        .digest('hex');
       good = good && this.challenge !== undefined && (m.get('Key') ?? '').toLowerCase() === want;
     } else {
       good = good && (m.get('Secret') ?? '') === this.host.secret;
@@ -133,31 +144,31 @@ export class SimSession {
         this.write(response('Error', id, { message: 'Authentication failed' }));
         this.socket.end();
       }, this.host.authFailDelayMs);
-      return;
+      return undefined;
     }
     const ev = m.get('Events');
     this.mask = ev === undefined ? MASK_ALL : (parseEventMask(ev) ?? 0);
     this.authed = true;
-    this.write(response('Success', id, { message: 'Authentication accepted' }));
-    if (maskAllows(this.mask, 'system')) this.write(this.host.fullyBooted());
+    const ok = response('Success', id, { message: 'Authentication accepted' });
+    return maskAllows(this.mask, 'system') ? ok + this.host.fullyBooted() : ok;
   }
 
   /** Challenge (`AuthType: MD5`): Response, ActionID, `Challenge: <n>` (§1.1). */
-  private onChallenge(m: ActionMessage): void {
+  private onChallenge(m: ActionMessage): string {
     const id = m.actionId();
     if ((m.get('AuthType') ?? '').toLowerCase() !== 'md5') {
-      return this.write(response('Error', id, { message: 'Must specify AuthType' }));
+      return response('Error', id, { message: 'Must specify AuthType' });
     }
     this.challenge ??= String(randomInt(100_000_000, 999_999_999));
-    this.write(frame([['Response', 'Success'], ...idField(id), ['Challenge', this.challenge]]));
+    return frame([['Response', 'Success'], ...idField(id), ['Challenge', this.challenge]]);
   }
 
   /** Action Events with `EventMask:` (§1.2): `Events: On|Off`, no Message; invalid ⇒ Error. */
-  private onEvents(m: ActionMessage): void {
+  private onEvents(m: ActionMessage): string {
     const id = m.actionId();
     const mask = parseEventMask(m.get('EventMask') ?? '');
-    if (mask === null) return this.write(response('Error', id, { message: 'Invalid event mask' }));
+    if (mask === null) return response('Error', id, { message: 'Invalid event mask' });
     this.mask = mask;
-    this.write(frame([['Response', 'Success'], ...idField(id), ['Events', mask === 0 ? 'Off' : 'On']]));
+    return frame([['Response', 'Success'], ...idField(id), ['Events', mask === 0 ? 'Off' : 'On']]);
   }
 }

@@ -32,7 +32,11 @@ async function cli(c: RawClient, dialect: Dialect, command: string): Promise<str
   c.action(['Action: Command', `Command: ${command}`]);
   if (dialect === '16') {
     const r = await c.readUntil('\r\n\r\n');
-    return r.split('\r\n').filter((l) => l.startsWith('Output: ')).map((l) => `${l.slice(8)}\n`).join('');
+    return r
+      .split('\r\n')
+      .filter((l) => l.startsWith('Output: '))
+      .map((l) => `${l.slice(8)}\n`)
+      .join('');
   }
   const r = await c.readUntil('--END COMMAND--\r\n\r\n');
   return r.slice('Response: Follows\r\nPrivilege: Command\r\n'.length, -'--END COMMAND--\r\n\r\n'.length);
@@ -49,7 +53,8 @@ describe('DB actions (§6.1)', () => {
       const c = await open(dialect);
       expect(await reply(c, ['Action: DBDel', 'Family: AMPUSER', 'Key: 999/none'])).toBe(want);
       expect(await reply(c, ['Action: DBDel', 'Family: CF', 'Key: 100'])).toBe(
-        'Response: Success\r\nMessage: Key deleted successfully\r\n\r\n');
+        'Response: Success\r\nMessage: Key deleted successfully\r\n\r\n',
+      );
       expect(sim!.astdb.has('/CF/100')).toBe(false);
       c.close();
       await sim!.close();
@@ -59,25 +64,37 @@ describe('DB actions (§6.1)', () => {
 
   it('DBPut messages (no period), missing Val stores empty; DBGet errors (with period) and not found', async () => {
     const c = await open('13');
-    expect(await reply(c, ['Action: DBPut', 'Key: k'])).toBe('Response: Error\r\nMessage: No family specified\r\n\r\n');
-    expect(await reply(c, ['Action: DBPut', 'Family: F'])).toBe('Response: Error\r\nMessage: No key specified\r\n\r\n');
+    expect(await reply(c, ['Action: DBPut', 'Key: k'])).toBe(
+      'Response: Error\r\nMessage: No family specified\r\n\r\n',
+    );
+    expect(await reply(c, ['Action: DBPut', 'Family: F'])).toBe(
+      'Response: Error\r\nMessage: No key specified\r\n\r\n',
+    );
     expect(await reply(c, ['Action: DBPut', 'Family: F', 'Key: k'])).toBe(
-      'Response: Success\r\nMessage: Updated database successfully\r\n\r\n');
+      'Response: Success\r\nMessage: Updated database successfully\r\n\r\n',
+    );
     expect(sim!.astdb.get('/F/k')).toBe('');
-    expect(await reply(c, ['Action: DBGet', 'Key: k'])).toBe('Response: Error\r\nMessage: No family specified.\r\n\r\n');
-    expect(await reply(c, ['Action: DBGet', 'Family: F'])).toBe('Response: Error\r\nMessage: No key specified.\r\n\r\n');
+    expect(await reply(c, ['Action: DBGet', 'Key: k'])).toBe(
+      'Response: Error\r\nMessage: No family specified.\r\n\r\n',
+    );
+    expect(await reply(c, ['Action: DBGet', 'Family: F'])).toBe(
+      'Response: Error\r\nMessage: No key specified.\r\n\r\n',
+    );
     expect(await reply(c, ['Action: DBGet', 'Family: F', 'Key: nope', 'ActionID: g'])).toBe(
-      'Response: Error\r\nActionID: g\r\nMessage: Database entry not found\r\n\r\n');
+      'Response: Error\r\nActionID: g\r\nMessage: Database entry not found\r\n\r\n',
+    );
     c.close();
   });
 
   it('DBDelTree: prefix + "/" rule (AMPUSER/100 keeps AMPUSER/1000), 0 rows is an error', async () => {
     const c = await open('11');
     expect(await reply(c, ['Action: DBDelTree', 'Family: AMPUSER', 'Key: 100'])).toBe(
-      'Response: Success\r\nMessage: Key tree deleted successfully\r\n\r\n');
+      'Response: Success\r\nMessage: Key tree deleted successfully\r\n\r\n',
+    );
     expect([...sim!.astdb.keys()].sort()).toEqual(['/AMPUSER/1000/cidname', '/CF/100']);
     expect(await reply(c, ['Action: DBDelTree', 'Family: AMPUSER', 'Key: 100'])).toBe(
-      'Response: Error\r\nMessage: Database entry not found\r\n\r\n');
+      'Response: Error\r\nMessage: Database entry not found\r\n\r\n',
+    );
     c.close();
   });
 });
@@ -85,33 +102,45 @@ describe('DB actions (§6.1)', () => {
 describe.each(['1.8', '11', '13', '16'] as const)('CLI over Command, dialect %s (§6.3, §7)', (dialect) => {
   it('database put/get/del/deltree/show strings and padding', async () => {
     const c = await open(dialect);
-    expect(await cli(c, dialect, 'database put AMPUSER 200/cidname "Bob Smith"')).toBe('Updated database successfully\n');
+    expect(await cli(c, dialect, 'database put AMPUSER 200/cidname "Bob Smith"')).toBe(
+      'Updated database successfully\n',
+    );
     expect(sim!.astdb.get('/AMPUSER/200/cidname')).toBe('Bob Smith');
     expect(await cli(c, dialect, 'database get AMPUSER 200/cidname')).toBe('Value: Bob Smith\n');
     expect(await cli(c, dialect, 'database get AMPUSER 200/none')).toBe('Database entry not found.\n');
     expect(await cli(c, dialect, 'database show AMPUSER 100')).toBe(
       '/AMPUSER/100/cidname                              : Alice                    \n' +
-        '/AMPUSER/100/followme/grplist                     : 100-101                  \n2 results found.\n');
+        '/AMPUSER/100/followme/grplist                     : 100-101                  \n2 results found.\n',
+    );
     expect(await cli(c, dialect, 'database del AMPUSER 999')).toBe(
-      dialect === '1.8' ? 'Database entry does not exist.\n' : 'Database entry removed.\n');
+      dialect === '1.8' ? 'Database entry does not exist.\n' : 'Database entry removed.\n',
+    );
     expect(await cli(c, dialect, 'database deltree AMPUSER/100')).toBe('2 database entries removed.\n');
     expect(await cli(c, dialect, 'database deltree AMPUSER 100')).toBe('Database entries do not exist.\n');
     // An unquoted empty value leaves 4 arguments: usage text, key not written (§6.3).
-    expect(await cli(c, dialect, 'database put AMPUSER 300/password ')).toMatch(/^Usage: database put <family> <key> <value>\n/);
+    expect(await cli(c, dialect, 'database put AMPUSER 300/password ')).toMatch(
+      /^Usage: database put <family> <key> <value>\n/,
+    );
     expect(sim!.astdb.has('/AMPUSER/300/password')).toBe(false);
-    expect(await cli(c, dialect, 'database put AMPUSER 300/password ""')).toBe('Updated database successfully\n');
+    expect(await cli(c, dialect, 'database put AMPUSER 300/password ""')).toBe(
+      'Updated database successfully\n',
+    );
     expect(sim!.astdb.get('/AMPUSER/300/password')).toBe('');
     c.close();
   });
 
   it('version, uptime, module reload (empty), unknown command text', async () => {
     const c = await open(dialect);
-    expect(await cli(c, dialect, 'core show version')).toMatch(new RegExp(`^Asterisk ${sim!.profile.asteriskVersion.replace(/\./g, '\\.')} built by `));
+    expect(await cli(c, dialect, 'core show version')).toMatch(
+      new RegExp(`^Asterisk ${sim!.profile.asteriskVersion.replace(/\./g, '\\.')} built by `),
+    );
     expect(await cli(c, dialect, 'core show uptime')).toBe(
-      'System uptime: 3 days, 4 hours, 5 minutes, 6 seconds \nLast reload: 1 hour, 2 minutes \n');
+      'System uptime: 3 days, 4 hours, 5 minutes, 6 seconds \nLast reload: 1 hour, 2 minutes \n',
+    );
     expect(await cli(c, dialect, 'module reload')).toBe(dialect === '16' ? '\n' : '');
     expect(await cli(c, dialect, 'core show foo')).toBe(
-      "No such command 'core show foo' (type 'core show help core show foo' for other possible commands)\n");
+      "No such command 'core show foo' (type 'core show help core show foo' for other possible commands)\n",
+    );
     c.close();
   });
 });
@@ -119,7 +148,9 @@ describe.each(['1.8', '11', '13', '16'] as const)('CLI over Command, dialect %s 
 it('Command with empty output in the Follows format: marker right after the header lines (§2.1)', async () => {
   const c = await open('11');
   c.action(['Action: Command', 'Command: moh reload', 'ActionID: m']);
-  expect(await c.readUntil('\r\n\r\n')).toBe('Response: Follows\r\nPrivilege: Command\r\nActionID: m\r\n--END COMMAND--\r\n\r\n');
+  expect(await c.readUntil('\r\n\r\n')).toBe(
+    'Response: Follows\r\nPrivilege: Command\r\nActionID: m\r\n--END COMMAND--\r\n\r\n',
+  );
   c.action(['Action: Command', 'Command: module load chan_sip.so']);
   expect(await c.readUntil('\r\n\r\n')).toBe('Response: Error\r\nMessage: Command blacklisted\r\n\r\n');
   c.close();
@@ -128,6 +159,8 @@ it('Command with empty output in the Follows format: marker right after the head
 it('16: empty output is one empty Output line (§2.2)', async () => {
   const c = await open('16');
   c.action(['Action: Command', 'Command: moh reload', 'ActionID: m']);
-  expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nActionID: m\r\nMessage: Command output follows\r\nOutput: \r\n\r\n');
+  expect(await c.readUntil('\r\n\r\n')).toBe(
+    'Response: Success\r\nActionID: m\r\nMessage: Command output follows\r\nOutput: \r\n\r\n',
+  );
   c.close();
 });

@@ -71,7 +71,8 @@ export class RawClient {
   async readBytes(n: number, timeoutMs = 3000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.buf.length < n) {
-      if (this.closed || Date.now() > deadline) throw new Error(`wanted ${n} bytes, got ${JSON.stringify(this.buf)}`);
+      if (this.closed || Date.now() > deadline)
+        throw new Error(`wanted ${n} bytes, got ${JSON.stringify(this.buf)}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.max(1, deadline - Date.now()));
         this.waiters.push(() => {
@@ -117,10 +118,18 @@ export function fromNotation(text: string): string {
 }
 
 /** Logs in with Events: off and consumes the greeting and response. */
-export async function login(port: number, opts: { events?: string; secret?: string } = {}): Promise<RawClient> {
+export async function login(
+  port: number,
+  opts: { events?: string; secret?: string } = {},
+): Promise<RawClient> {
   const c = await RawClient.open(port);
   await c.readUntil('\r\n');
-  c.action(['Action: Login', 'Username: admin', `Secret: ${opts.secret ?? 'amp111'}`, `Events: ${opts.events ?? 'off'}`]);
+  c.action([
+    'Action: Login',
+    'Username: admin',
+    `Secret: ${opts.secret ?? 'amp111'}`,
+    `Events: ${opts.events ?? 'off'}`,
+  ]);
   await c.readUntil('\r\n\r\n');
   if (opts.events !== undefined && opts.events !== 'off') await c.readUntil('Fully Booted\r\n\r\n');
   return c;

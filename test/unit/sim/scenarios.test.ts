@@ -22,26 +22,50 @@ async function capture(dialect: Dialect, scenario: ScenarioName, o: { cdr?: bool
   c.action(['Action: Ping', 'ActionID: end']);
   const text = await c.readUntil('ActionID: end\r\n');
   c.close();
-  const evs: Ev[] = text.split('\r\n\r\n').filter((m) => m.startsWith('Event: ')).map((raw) => {
-    const f = new Map<string, string>();
-    for (const line of raw.split('\r\n')) {
-      const i = line.indexOf(': ');
-      if (i > 0 && !f.has(line.slice(0, i))) f.set(line.slice(0, i), line.slice(i + 2));
-    }
-    return { name: f.get('Event')!, f, raw };
-  });
+  const evs: Ev[] = text
+    .split('\r\n\r\n')
+    .filter((m) => m.startsWith('Event: '))
+    .map((raw) => {
+      const f = new Map<string, string>();
+      for (const line of raw.split('\r\n')) {
+        const i = line.indexOf(': ');
+        if (i > 0 && !f.has(line.slice(0, i))) f.set(line.slice(0, i), line.slice(i + 2));
+      }
+      return { name: f.get('Event')!, f, raw };
+    });
   return { evs, res, chans: sim.channels.length };
 }
 
-const names = (evs: Ev[]) => evs.filter((e) => !['VarSet', 'Newexten'].includes(e.name)).map((e) =>
-  e.name === 'Dial' ? `Dial/${e.f.get('SubEvent')}` : e.name === 'Bridge' ? `Bridge/${e.f.get('Bridgestate')}` : e.name);
+const names = (evs: Ev[]) =>
+  evs
+    .filter((e) => !['VarSet', 'Newexten'].includes(e.name))
+    .map((e) =>
+      e.name === 'Dial'
+        ? `Dial/${e.f.get('SubEvent')}`
+        : e.name === 'Bridge'
+          ? `Bridge/${e.f.get('Bridgestate')}`
+          : e.name,
+    );
 
 describe('internal call sequence', () => {
   it('1.8/11: Dial Begin/End, Bridge Link/Unlink, Hangup, Cdr; no Linkedid', async () => {
     for (const d of ['1.8', '11'] as const) {
       const { evs, res, chans } = await capture(d, 'internal');
-      expect(names(evs)).toEqual(['Newchannel', 'Newstate', 'Newchannel', 'Dial/Begin', 'Newstate', 'Newstate',
-        'Dial/End', 'Newstate', 'Bridge/Link', 'Bridge/Unlink', 'Hangup', 'Hangup', 'Cdr']);
+      expect(names(evs)).toEqual([
+        'Newchannel',
+        'Newstate',
+        'Newchannel',
+        'Dial/Begin',
+        'Newstate',
+        'Newstate',
+        'Dial/End',
+        'Newstate',
+        'Bridge/Link',
+        'Bridge/Unlink',
+        'Hangup',
+        'Hangup',
+        'Cdr',
+      ]);
       expect(evs.some((e) => e.f.has('Linkedid'))).toBe(false);
       const hang = evs.find((e) => e.name === 'Hangup')!;
       expect(hang.f.has('AccountCode')).toBe(d === '11');
@@ -56,9 +80,27 @@ describe('internal call sequence', () => {
 
   it('13: DialBegin/DialEnd, BridgeCreate/Enter/Leave/Destroy, HangupRequest, Linkedid on every channel', async () => {
     const { evs, res } = await capture('13', 'internal');
-    expect(names(evs)).toEqual(['Newchannel', 'Newstate', 'Newchannel', 'DialBegin', 'Newstate', 'Newstate', 'DialEnd',
-      'Newstate', 'BridgeCreate', 'BridgeEnter', 'BridgeEnter', 'BridgeLeave', 'BridgeLeave', 'BridgeDestroy',
-      'HangupRequest', 'Hangup', 'HangupRequest', 'Hangup', 'Cdr']);
+    expect(names(evs)).toEqual([
+      'Newchannel',
+      'Newstate',
+      'Newchannel',
+      'DialBegin',
+      'Newstate',
+      'Newstate',
+      'DialEnd',
+      'Newstate',
+      'BridgeCreate',
+      'BridgeEnter',
+      'BridgeEnter',
+      'BridgeLeave',
+      'BridgeLeave',
+      'BridgeDestroy',
+      'HangupRequest',
+      'Hangup',
+      'HangupRequest',
+      'Hangup',
+      'Cdr',
+    ]);
     for (const e of evs.filter((x) => x.f.has('Uniqueid'))) expect(e.f.get('Linkedid')).toBe(res.linkedid);
     const db = evs.find((e) => e.name === 'DialBegin')!;
     expect(db.f.get('DestLinkedid')).toBe(res.linkedid);
@@ -102,9 +144,28 @@ describe('outcomes', () => {
   it('Cdr field order (§5.5), and no Cdr without cdr_manager', async () => {
     const { evs } = await capture('11', 'outbound-trunk');
     const cdr = evs.at(-1)!;
-    expect([...cdr.f.keys()]).toEqual(['Event', 'Privilege', 'AccountCode', 'Source', 'Destination', 'DestinationContext',
-      'CallerID', 'Channel', 'DestinationChannel', 'LastApplication', 'LastData', 'StartTime', 'AnswerTime', 'EndTime',
-      'Duration', 'BillableSeconds', 'Disposition', 'AMAFlags', 'UniqueID', 'UserField']);
+    expect([...cdr.f.keys()]).toEqual([
+      'Event',
+      'Privilege',
+      'AccountCode',
+      'Source',
+      'Destination',
+      'DestinationContext',
+      'CallerID',
+      'Channel',
+      'DestinationChannel',
+      'LastApplication',
+      'LastData',
+      'StartTime',
+      'AnswerTime',
+      'EndTime',
+      'Duration',
+      'BillableSeconds',
+      'Disposition',
+      'AMAFlags',
+      'UniqueID',
+      'UserField',
+    ]);
     expect(cdr.f.get('Privilege')).toBe('cdr,all');
     expect(cdr.f.get('DestinationChannel')).toMatch(/^SIP\/mytrunk-/);
     await sim!.close();
@@ -117,10 +178,14 @@ describe('outcomes', () => {
 describe('PeerStatus (§5.6, §16)', () => {
   it('11 Reachable/Lagged carry Time; 13 do not (the trap); Unreachable has Time: -1 in both', async () => {
     let r = await capture('11', 'peer-lagged', { peer: '100' });
-    expect(r.evs[0]!.raw).toBe('Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: SIP\r\nPeer: SIP/100\r\nPeerStatus: Lagged\r\nTime: 2500');
+    expect(r.evs[0]!.raw).toBe(
+      'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: SIP\r\nPeer: SIP/100\r\nPeerStatus: Lagged\r\nTime: 2500',
+    );
     await sim!.close();
     r = await capture('13', 'peer-lagged', { peer: '100' });
-    expect(r.evs[0]!.raw).toBe('Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: SIP\r\nPeer: SIP/100\r\nPeerStatus: Lagged');
+    expect(r.evs[0]!.raw).toBe(
+      'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: SIP\r\nPeer: SIP/100\r\nPeerStatus: Lagged',
+    );
     await sim!.close();
     r = await capture('13', 'peer-unreachable', { peer: '100' });
     expect(r.evs[0]!.raw).toMatch(/PeerStatus: Unreachable\r\nTime: -1$/);
@@ -138,7 +203,9 @@ describe('PeerStatus (§5.6, §16)', () => {
     const r = await capture('16', 'peer-unregister', { peer: '100' });
     expect(r.evs.map((e) => e.name)).toEqual(['ContactStatus', 'PeerStatus']);
     expect(r.evs[0]!.f.get('ContactStatus')).toBe('Removed');
-    expect(r.evs[1]!.raw).toBe('Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/100\r\nPeerStatus: Unreachable');
+    expect(r.evs[1]!.raw).toBe(
+      'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/100\r\nPeerStatus: Unreachable',
+    );
   });
 });
 
@@ -168,7 +235,9 @@ it('mid-call the model matches CoreShowChannels and core show channels (internal
   for (const ch of sim.channels) expect(text).toContain(ch.name);
   await run;
   c.action(['Action: Command', 'Command: core show channels']);
-  expect(await c.readUntil('--END COMMAND--\r\n\r\n')).toContain('0 active channels\n0 active calls\n1 call processed\n');
+  expect(await c.readUntil('--END COMMAND--\r\n\r\n')).toContain(
+    '0 active channels\n0 active calls\n1 call processed\n',
+  );
   c.close();
 });
 

@@ -20,9 +20,13 @@ describe.each(DIALECTS)('session rules, dialect %s', (dialect) => {
     const c = await RawClient.open(sim.port);
     expect(await c.readUntil('\r\n')).toBe(`Asterisk Call Manager/${BANNERS[dialect]}\r\n`);
     c.action(['Action: Ping', 'ActionID: x1']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Error\r\nActionID: x1\r\nMessage: Permission denied\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Error\r\nActionID: x1\r\nMessage: Permission denied\r\n\r\n',
+    );
     c.action(['ActionID: x2']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Error\r\nActionID: x2\r\nMessage: Missing action in request\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Error\r\nActionID: x2\r\nMessage: Missing action in request\r\n\r\n',
+    );
     expect(c.closed).toBe(false);
     c.close();
   });
@@ -33,7 +37,9 @@ describe.each(DIALECTS)('session rules, dialect %s', (dialect) => {
     await c.readUntil('\r\n');
     const t0 = Date.now();
     c.action(['Action: Login', 'Username: admin', 'Secret: wrong', 'ActionID: L1']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Error\r\nActionID: L1\r\nMessage: Authentication failed\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Error\r\nActionID: L1\r\nMessage: Authentication failed\r\n\r\n',
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(70);
     await c.waitClosed();
   });
@@ -43,10 +49,14 @@ describe.each(DIALECTS)('session rules, dialect %s', (dialect) => {
     const c = await RawClient.open(sim.port);
     await c.readUntil('\r\n');
     c.action(['Action: Login', 'Username: admin', 'Secret: amp111']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nMessage: Authentication accepted\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Success\r\nMessage: Authentication accepted\r\n\r\n',
+    );
     const fb = await c.readUntil('\r\n\r\n');
     if (dialect === '16') {
-      expect(fb).toMatch(/^Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: \d+\r\nLastReload: \d+\r\nStatus: Fully Booted\r\n\r\n$/);
+      expect(fb).toMatch(
+        /^Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: \d+\r\nLastReload: \d+\r\nStatus: Fully Booted\r\n\r\n$/,
+      );
     } else {
       expect(fb).toBe('Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n');
     }
@@ -62,7 +72,9 @@ describe.each(DIALECTS)('session rules, dialect %s', (dialect) => {
     c.action(['Action: Events', 'EventMask: on', 'ActionID: e1']);
     expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nActionID: e1\r\nEvents: On\r\n\r\n');
     sim.emit({ name: 'Reload', cls: 'system', body: [['Module', 'All']] });
-    expect(await c.readUntil('\r\n\r\n')).toBe('Event: Reload\r\nPrivilege: system,all\r\nModule: All\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Event: Reload\r\nPrivilege: system,all\r\nModule: All\r\n\r\n',
+    );
     c.action(['Action: Events', 'EventMask: cdr']);
     expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nEvents: On\r\n\r\n');
     sim.emit({ name: 'Reload', cls: 'system', body: [['Module', 'All']] });
@@ -81,14 +93,18 @@ describe.each(DIALECTS)('session rules, dialect %s', (dialect) => {
       'Response: Error\r\nActionID: u\r\nMessage: Invalid/unknown command: Frobnicate. Use Action: ListCommands to show available commands.\r\n\r\n',
     );
     c.action(['Action: Ping']);
-    expect(await c.readUntil('\r\n\r\n')).toMatch(/^Response: Success\r\nPing: Pong\r\nTimestamp: \d{10}\.\d{6}\r\n\r\n$/);
+    expect(await c.readUntil('\r\n\r\n')).toMatch(
+      /^Response: Success\r\nPing: Pong\r\nTimestamp: \d{10}\.\d{6}\r\n\r\n$/,
+    );
     c.action(['action: coresettings', 'actionid: cs']);
     const cs = await c.readUntil('\r\n\r\n');
     expect(cs).toContain(`\r\nAMIversion: ${BANNERS[dialect]}\r\nAsteriskVersion: ${VERSIONS[dialect]}\r\n`);
     expect(cs.startsWith('Response: Success\r\nActionID: cs\r\n')).toBe(true);
     expect(cs).not.toContain('Message:');
     c.action(['Action: Logoff', 'ActionID: bye']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n',
+    );
     await c.waitClosed();
   });
 });
@@ -99,7 +115,9 @@ describe('session details', () => {
     const c = await RawClient.open(sim.port);
     await c.readUntil('\r\n');
     c.send('Action:\nAction: Login\nUsername: admin\nSecret: amp111\nSecret: other\nEvents: off\n\n');
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nMessage: Authentication accepted\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Success\r\nMessage: Authentication accepted\r\n\r\n',
+    );
     expect(sim.actionsReceived.map((a) => a.action)).toEqual(['Login']);
     c.close();
   });
@@ -114,7 +132,9 @@ describe('session details', () => {
     expect(m).not.toBeNull();
     const key = createHash('md5').update(`${m![1]}s3cret`).digest('hex');
     c.action(['Action: Login', 'AuthType: MD5', 'Username: admin', `Key: ${key}`, 'Events: off']);
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nMessage: Authentication accepted\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Success\r\nMessage: Authentication accepted\r\n\r\n',
+    );
     c.close();
   });
 
@@ -122,7 +142,9 @@ describe('session details', () => {
     sim = await startAmiSimulator({ dialect: '11', timestampEvents: true });
     const c = await login(sim.port, { events: 'on' });
     sim.emit({ name: 'Reload', cls: 'system', body: [['Module', 'All']] });
-    expect(await c.readUntil('\r\n\r\n')).toMatch(/^Event: Reload\r\nPrivilege: system,all\r\nTimestamp: \d+\.\d{6}\r\nModule: All\r\n\r\n$/);
+    expect(await c.readUntil('\r\n\r\n')).toMatch(
+      /^Event: Reload\r\nPrivilege: system,all\r\nTimestamp: \d+\.\d{6}\r\nModule: All\r\n\r\n$/,
+    );
     c.close();
   });
 
@@ -134,7 +156,9 @@ describe('session details', () => {
     put('a');
     expect(await c.readUntil('\r\n\r\n')).toBe('Response: Error\r\nMessage: Failed to update entry\r\n\r\n');
     put('b');
-    expect(await c.readUntil('\r\n\r\n')).toBe('Response: Success\r\nMessage: Updated database successfully\r\n\r\n');
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Success\r\nMessage: Updated database successfully\r\n\r\n',
+    );
     expect(sim.astdb.get('/F/k')).toBe('b');
     sim.failNext('dbput', 1, { mode: 'drop' });
     put('c');

@@ -6,8 +6,18 @@ import { fromNotation, RawClient } from './raw-client';
 
 // The two peers of Appendix A.1: 100 registered with username, 101 offline.
 const A1_PEERS: PeerSpec[] = [
-  { name: '100', username: '100', ip: '192.168.1.50', port: 5060, dynamic: true, forcerport: 'yes', comedia: 'yes',
-    acl: true, status: 'ok', latencyMs: 12 },
+  {
+    name: '100',
+    username: '100',
+    ip: '192.168.1.50',
+    port: 5060,
+    dynamic: true,
+    forcerport: 'yes',
+    comedia: 'yes',
+    acl: true,
+    status: 'ok',
+    latencyMs: 12,
+  },
   { name: '101', dynamic: true, forcerport: 'yes', comedia: 'yes', acl: true, status: 'unknown' },
 ];
 
@@ -84,8 +94,13 @@ afterEach(async () => {
 });
 
 async function runA1(dialect: '11' | '13'): Promise<string> {
-  sim = await startAmiSimulator({ dialect, secret: 'elastix456', peers: A1_PEERS, now: () => 1700000000123.456,
-    astdb: { '/AMPUSER/100/cidname': 'Alice' } });
+  sim = await startAmiSimulator({
+    dialect,
+    secret: 'elastix456',
+    peers: A1_PEERS,
+    now: () => 1700000000123.456,
+    astdb: { '/AMPUSER/100/cidname': 'Alice' },
+  });
   const c = await RawClient.open(sim.port);
   let got = await c.readUntil('\r\n');
   // One step at a time, as the transcript shows: each answer before the next request.
@@ -107,7 +122,9 @@ describe('Appendix A transcripts', () => {
     const got = await runA1('13');
     const a1 = fromNotation(A1_SERVER);
     const a1Db = a1.slice(a1.indexOf('Response: Success\r\nActionID: D1'), a1.indexOf('Response: Goodbye'));
-    const expected = a1.replace('Asterisk Call Manager/1.3', 'Asterisk Call Manager/2.10.6').replace(a1Db, fromNotation(A2_DBGET));
+    const expected = a1
+      .replace('Asterisk Call Manager/1.3', 'Asterisk Call Manager/2.10.6')
+      .replace(a1Db, fromNotation(A2_DBGET));
     expect(got).toBe(expected);
   });
 
