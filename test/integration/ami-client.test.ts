@@ -108,6 +108,13 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
     expect(unknown.join('\n')).toMatch(/No such command/);
     const cmd = sim.actionsReceived.filter((a) => a.action.toLowerCase() === 'command');
     expect(cmd.map((a) => a.headers.command)).toEqual(['core show version', 'no such thing']);
+    if (d.chanSip) {
+      const peers = await c.client.command('sip show peers');
+      expect(peers[0]).toMatch(/^Name\/username +Host/);
+      expect(peers.at(-1)).toMatch(new RegExp(`^${sim.peers.length} sip peers \\[Monitored: `));
+    }
+    const channels = await c.client.command('core show channels');
+    expect(channels.at(-1)).toMatch(/calls? processed$/);
   });
 
   it('reads and writes AstDB, handling this dialect’s DBGet and DBDel (§6.1)', async () => {
@@ -127,6 +134,11 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
     expect(await a.dbDelTree('CF')).toBe(false);
     expect([...sim.astdb.keys()].filter((k) => k.startsWith('/CF/'))).toEqual([]);
     await expect(a.dbPut('AMPUSER', 'x\r\nAction: Logoff', 'v')).rejects.toMatchObject({ code: 'invalid_args' });
+    sim.failNext('DBPut');
+    await expect(a.dbPut('AMPUSER', '100/cidname', 'Bob')).rejects.toMatchObject({
+      code: 'internal',
+      message: 'AMI DBPut failed: Failed to update entry',
+    });
     expect(await a.ping()).toBeGreaterThanOrEqual(0);
   });
 

@@ -4,7 +4,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmiActions } from '../../../agent/src/pbx/ami/actions';
 import { majorFromBanner, majorFromVersion, makeDialect } from '../../../agent/src/pbx/ami/dialect';
-import { encodeAction } from '../../../agent/src/pbx/ami/client';
+import { encodeAction } from '../../../agent/src/pbx/ami/encode';
 import { makeClient } from '../../fixtures/ami/client-harness';
 import { msg } from '../../fixtures/ami/transcripts';
 

@@ -1,11 +1,13 @@
-import { type Socket, createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { Backoff, type BackoffOptions } from '../../core/backoff';
 import type { Clock, Timer } from '../../core/clock';
 import { PbxlinkError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { makeDialect } from './dialect';
 import { AmiFramer } from './framer';
+import { encodeAction } from './encode';
 import { PendingActions } from './pending';
+import { EventSubscribers } from './subscribers';
 import type {
   ActionOptions,
   AmiClient,
@@ -39,20 +41,6 @@ export interface AmiClientOptions {
 type StatusFn = (s: { state: AmiConnectionState; resynced?: boolean; reason?: string }) => void;
 type EventFn = (msg: AmiMessage) => void;
 
-/** Dialplan and RTP noise, delivered only to subscribers that name it (never to `*`). */
-export function isNoiseEvent(name: string): boolean {
-  return name === 'VarSet' || name === 'Newexten' || name.startsWith('RTCP');
-}
-
-/** Encodes one action (reference §1: `Name: value` lines, CRLF, an empty line ends it). CR/LF in values are
- * replaced by spaces so a value can never inject a header or end the action early. */
-export function encodeAction(action: string, id: string, fields: Record<string, string>): string {
-  const clean = (v: string) => v.replace(/[\r\n]/g, ' ');
-  let out = `Action: ${clean(action)}\r\nActionID: ${id}\r\n`;
-  for (const [k, v] of Object.entries(fields)) out += `${clean(k).replace(/:/g, '')}: ${clean(String(v))}\r\n`;
-  return `${out}\r\n`;
-}
-
 /** The AMI client: connect, log in, learn the dialect, correlate actions, keep alive, reconnect with backoff. */
 export class AmiTcpClient implements AmiClient {
   private st: AmiConnectionState = 'disconnected';
@@ -60,8 +48,7 @@ export class AmiTcpClient implements AmiClient {
   private socket: Socket | undefined;
   private pending: PendingActions;
   private readonly backoff: Backoff;
-  private readonly exact = new Map<string, Set<EventFn>>();
-  private readonly star = new Set<EventFn>();
+  private readonly subs: EventSubscribers;
   private readonly statusFns = new Set<StatusFn>();
   private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private reconnectTimer: Timer | undefined;
@@ -76,6 +63,7 @@ export class AmiTcpClient implements AmiClient {
   constructor(private readonly opts: AmiClientOptions) {
     this.pending = new PendingActions(opts.clock);
     this.backoff = new Backoff(opts.backoff);
+    this.subs = new EventSubscribers(opts.log);
   }
 
   get state(): AmiConnectionState {
@@ -130,7 +118,11 @@ export class AmiTcpClient implements AmiClient {
     return this.send(action, fields, false, opts) as Promise<AmiMessage>;
   }
 
-  list(action: string, fields: Record<string, string> = {}, opts: ActionOptions = {}): Promise<AmiListResult> {
+  list(
+    action: string,
+    fields: Record<string, string> = {},
+    opts: ActionOptions = {},
+  ): Promise<AmiListResult> {
     return this.send(action, fields, true, opts) as Promise<AmiListResult>;
   }
 
@@ -149,22 +141,7 @@ export class AmiTcpClient implements AmiClient {
   }
 
   onEvent(names: readonly string[] | '*', fn: EventFn): () => void {
-    if (names === '*') {
-      this.star.add(fn);
-      return () => this.star.delete(fn);
-    }
-    for (const n of names) {
-      let set = this.exact.get(n);
-      if (!set) this.exact.set(n, (set = new Set()));
-      set.add(fn);
-    }
-    return () => {
-      for (const n of names) {
-        const set = this.exact.get(n);
-        set?.delete(fn);
-        if (set?.size === 0) this.exact.delete(n);
-      }
-    };
+    return this.subs.add(names, fn);
   }
 
   onStatus(fn: StatusFn): () => void {
@@ -180,7 +157,13 @@ export class AmiTcpClient implements AmiClient {
     return this.sendRaw(sock, action, fields, list, opts.timeoutMs ?? this.opts.actionTimeoutMs ?? 10_000);
   }
 
-  private sendRaw(sock: Socket, action: string, fields: Record<string, string>, list: boolean, timeoutMs: number) {
+  private sendRaw(
+    sock: Socket,
+    action: string,
+    fields: Record<string, string>,
+    list: boolean,
+    timeoutMs: number,
+  ) {
     const id = `${this.conn}.${++this.seq}`;
     const p = this.pending.add(id, action, list, timeoutMs);
     sock.write(encodeAction(action, id, fields));
@@ -206,7 +189,7 @@ export class AmiTcpClient implements AmiClient {
           sock.destroy();
         },
       },
-      { maxMessageBytes: this.opts.maxMessageBytes, wantEvent: (n) => this.wants(n, pending) },
+      { maxMessageBytes: this.opts.maxMessageBytes, wantEvent: (n) => pending.collecting || this.subs.wants(n) },
     );
     this.connectTimer = clock.setTimeout(() => {
       if (!this.dia || this.conn !== conn) sock.destroy(new Error('AMI connect/login timed out'));
@@ -223,7 +206,13 @@ export class AmiTcpClient implements AmiClient {
     const { username, secret, log } = this.opts;
     try {
       // The secret goes on the wire only; it is never logged.
-      const r = (await this.sendRaw(sock, 'Login', { Username: username, Secret: secret, Events: 'on' }, false, 10_000)) as AmiMessage;
+      const r = (await this.sendRaw(
+        sock,
+        'Login',
+        { Username: username, Secret: secret, Events: 'on' },
+        false,
+        this.opts.actionTimeoutMs ?? 10_000,
+      )) as AmiMessage;
       if (r.name !== 'Success') {
         this.fatal = new PbxlinkError('unavailable', `AMI login failed for user "${username}"`, {
           retryable: false,
@@ -259,7 +248,12 @@ export class AmiTcpClient implements AmiClient {
     const asteriskVersion = core.name === 'Success' ? core.headers.asteriskversion : undefined;
     const sip = await this.list('SIPpeers');
     const pj = await this.list('PJSIPShowEndpoints');
-    return makeDialect({ amiVersion, asteriskVersion, chanSip: sip.response.name === 'Success', pjsip: pj.response.name === 'Success' });
+    return makeDialect({
+      amiVersion,
+      asteriskVersion,
+      chanSip: sip.response.name === 'Success',
+      pjsip: pj.response.name === 'Success',
+    });
   }
 
   private startPing(sock: Socket, conn: number): void {
@@ -275,28 +269,9 @@ export class AmiTcpClient implements AmiClient {
     }, every);
   }
 
-  private wants(name: string, pending: PendingActions): boolean {
-    if (this.exact.has(name) || pending.collecting) return true;
-    return this.star.size > 0 && !isNoiseEvent(name);
-  }
-
   private onMessage(m: AmiMessage, pending: PendingActions): void {
-    if (m.kind === 'response') {
-      pending.onResponse(m);
-      return;
-    }
-    if (pending.onEvent(m)) return;
-    const fns = this.exact.get(m.name);
-    if (fns) for (const fn of fns) this.deliver(fn, m);
-    if (this.star.size > 0 && !isNoiseEvent(m.name)) for (const fn of this.star) this.deliver(fn, m);
-  }
-
-  private deliver(fn: EventFn, m: AmiMessage): void {
-    try {
-      fn(m);
-    } catch (err) {
-      this.opts.log.warn({ err, event: m.name }, 'AMI event listener threw');
-    }
+    if (m.kind === 'response') pending.onResponse(m);
+    else if (!pending.onEvent(m)) this.subs.deliver(m);
   }
 
   private onClose(conn: number, sock: Socket): void {
@@ -311,7 +286,8 @@ export class AmiTcpClient implements AmiClient {
     if (!this.started) return;
     const delay = this.backoff.next();
     this.setState('disconnected', 'connection lost');
-    if (wasReady || this.backoff.attempts === 1) this.opts.log.warn({ conn, retryInMs: delay }, 'AMI connection lost');
+    if (wasReady || this.backoff.attempts === 1)
+      this.opts.log.warn({ conn, retryInMs: delay }, 'AMI connection lost');
     this.reconnectTimer = this.opts.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.started) this.connect();
@@ -351,7 +327,8 @@ export class AmiTcpClient implements AmiClient {
   private settleWaiters(err?: Error): void {
     const all = [...this.waiters];
     this.waiters.clear();
-    for (const w of all) if (err) w.reject(err);
-    else w.resolve();
+    for (const w of all)
+      if (err) w.reject(err);
+      else w.resolve();
   }
 }
