@@ -145,6 +145,29 @@ describe('consumer client (protocol/src/client)', () => {
     });
   });
 
+  it('fails with unavailable, not a silent end, when the broker goes away while waiting', async () => {
+    const own = await startMosquitto();
+    try {
+      const client = await PbxlinkClient.connect({ url: own.url });
+      const replies = await client.sendCommand(
+        'c-gone',
+        'agent.info',
+        {},
+        { kid: 'k1', privateKey, timeoutMs: 20_000 },
+      );
+      const pending = collect(replies).catch((e: unknown) => e);
+      await own.stop();
+      const err = await pending;
+      expect(err).toMatchObject({
+        code: 'unavailable',
+        message: 'lost the connection to the broker while waiting for replies from c-gone',
+      });
+      await client.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('tail("+") follows events of every agent, with topics parsed', async () => {
     const client = await PbxlinkClient.connect({ url: broker.url });
     open.push(client);

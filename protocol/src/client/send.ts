@@ -97,6 +97,7 @@ export async function sendCommand(
     );
   }
 
+  let closedByCaller = false;
   async function* replies(): AsyncGenerator<OkReply> {
     const seenParts = new Set<number>();
     let timer: NodeJS.Timeout | undefined;
@@ -110,7 +111,13 @@ export async function sendCommand(
         });
         const r = await Promise.race([sub.next(), timedOut]);
         clearTimeout(timer);
-        if (r.done) return;
+        if (r.done) {
+          if (closedByCaller) return;
+          throw new PbxlinkError(
+            'unavailable',
+            `lost the connection to the broker while waiting for replies from ${agent}`,
+          );
+        }
         const reply = parseReply(r.value.payload);
         // Someone else's reply or garbage on our topic: not ours to act on.
         if (reply === null || reply.id !== jti) continue;
@@ -132,7 +139,10 @@ export async function sendCommand(
   return {
     jti,
     replyTopic,
-    close: () => sub.close(),
+    close: () => {
+      closedByCaller = true;
+      return sub.close();
+    },
     [Symbol.asyncIterator]: replies,
   };
 }
