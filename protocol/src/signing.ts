@@ -55,6 +55,9 @@ export function signCommand(
     iat,
     exp: claims.exp ?? iat + (opts.lifetimeS ?? DEFAULT_LIFETIME_S),
   };
+  if (full.exp - full.iat > MAX_LIFETIME_S || full.exp < full.iat) {
+    throw new PbxlinkError('invalid_args', `command lifetime must be 0..${MAX_LIFETIME_S} s (exp - iat)`);
+  }
   const header = b64u(JSON.stringify({ alg: 'EdDSA', kid: opts.kid, typ: COMMAND_TYP }));
   const input = `${header}.${b64u(JSON.stringify(full))}`;
   return `${input}.${b64u(edSign(null, Buffer.from(input), key))}`;

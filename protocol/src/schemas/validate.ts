@@ -1,7 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { PbxlinkError } from '../errors';
-import { findCommand } from './registry';
+import { type CommandSpec, findCommand } from './registry';
 
 /** One problem with a value: JSON pointer of the offending field (`/account`, `` for the whole) and what is wrong. */
 export interface Problem {
@@ -84,4 +84,23 @@ export function assertArgs(command: string, args: unknown): Record<string, unkno
   throw new PbxlinkError('invalid_args', `invalid arguments for ${command}: ${text}`, {
     details: { problems: r.problems },
   });
+}
+
+/**
+ * The router's checks after signature verification, in DESIGN.md order: unknown command → unknown_command,
+ * outside the key's scopes (`admin` grants all) → forbidden, bad args → invalid_args (details: {problems}).
+ */
+export function checkCommand(
+  command: string,
+  scopes: readonly string[],
+  args: unknown,
+): { spec: CommandSpec; args: Record<string, unknown> } {
+  const spec = findCommand(command);
+  if (!spec) throw new PbxlinkError('unknown_command', `unknown command ${JSON.stringify(command)}`);
+  if (!scopes.includes('admin') && !scopes.includes(spec.scope)) {
+    throw new PbxlinkError('forbidden', `${command} needs scope ${spec.scope}`, {
+      details: { scope: spec.scope },
+    });
+  }
+  return { spec, args: assertArgs(command, args) };
 }

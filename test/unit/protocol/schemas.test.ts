@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertArgs,
   COMMANDS,
+  checkCommand,
   EVENTS,
   findCommand,
   STATES,
@@ -176,5 +177,24 @@ describe('argument validation names the argument', () => {
   it('validate() reports problems for values of any schema', () => {
     const c = findCommand('cdr.query');
     expect(c && validate(c.result, { count: -1, next_cursor: null }).ok).toBe(false);
+  });
+});
+
+describe('checkCommand (router order: unknown_command, forbidden, invalid_args)', () => {
+  it.each([
+    ['shell.exec', ['admin'], {}, 'unknown_command'],
+    ['cdr.query', ['read'], {}, 'forbidden'],
+    ['extensions.create', ['read', 'cdr:read'], { account: '1' }, 'forbidden'],
+    ['extensions.create', ['extensions:write'], { account: 'x' }, 'invalid_args'],
+    ['followme.delete', ['admin'], {}, 'invalid_args'],
+  ] as const)('%s with %j → %s', (cmd, scopes, args, code) => {
+    expect(() => checkCommand(cmd, scopes, args)).toThrow(expect.objectContaining({ code }));
+  });
+  it('returns the spec and the args when allowed', () => {
+    expect(checkCommand('extensions.create', ['extensions:write'], { account: '150' })).toMatchObject({
+      spec: { name: 'extensions.create', scope: 'extensions:write' },
+      args: { account: '150' },
+    });
+    expect(checkCommand('cdr.query', ['admin'], undefined).args).toEqual({});
   });
 });

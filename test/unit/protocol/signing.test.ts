@@ -295,3 +295,20 @@ describe('interop with jose (independent implementation)', () => {
     ).not.toThrow();
   });
 });
+
+describe('signCommand guards', () => {
+  it('refuses to sign a lifetime the agent would refuse', () => {
+    expect(() =>
+      signCommand(
+        { aud: AGENT, cmd: 'agent.info' },
+        { kid: 'ops-1', privateKey: good.privateKey, lifetimeS: 301 },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'invalid_args' }));
+    expect(() =>
+      signCommand({ aud: AGENT, cmd: 'agent.info' }, { kid: 'bad kid', privateKey: good.privateKey }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_args' }));
+    expect(() =>
+      signCommand({ aud: AGENT, cmd: 'agent.info' }, { kid: 'ops-1', privateKey: good.publicKey }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_args' }));
+  });
+});
