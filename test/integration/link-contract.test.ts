@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../../agent/src/link/session';
+import { Value } from '@sinclair/typebox/value';
 import { parseEnvelope } from '../../protocol/src/envelope';
+import { StatusBirth, StatusWill } from '../../protocol/src/schemas/status';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { freePort } from '../helpers/ports';
 import { generateTestPki, type TestPki } from '../helpers/tls';
@@ -82,6 +84,7 @@ describe.each(variants)('link over $name', (v) => {
       const birth = await t.consumer.waitFor((m) => m.topic === `${t.base}/status` && m.json?.online === true);
       expect(birth.json).toMatchObject({ online: true, agent: t.agent, boot_id: t.link.bootId, version: '0.0.0-test' });
       expect(birth.json.capabilities).toEqual(['cdr.query']);
+      expect(Value.Check(StatusBirth, birth.json)).toBe(true);
       // A consumer that reacts to birth: the command must not be lost.
       await t.consumer.client.publishAsync(`${t.base}/cmd`, 'header.payload.sig', {
         qos: 1,
@@ -140,6 +143,7 @@ describe.each(variants)('link over $name', (v) => {
       await t.link.stop();
       const off = await t.consumer.waitFor((m) => m.topic === `${t.base}/status`, 5000, from);
       expect(off.json).toEqual({ online: false, agent: t.agent, boot_id: t.link.bootId, reason: 'stopped' });
+      expect(Value.Check(StatusWill, off.json)).toBe(true);
       const late = await startConsumer(broker.url, [`${t.base}/status`]);
       try {
         const retained = await late.waitFor(() => true);

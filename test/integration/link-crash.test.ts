@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Link } from '../../agent/src/link/link';
+import { Value } from '@sinclair/typebox/value';
 import { parseEnvelope } from '../../protocol/src/envelope';
+import { StatusWill } from '../../protocol/src/schemas/status';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { type Consumer, makeLink, startConsumer, tempDir, testAgentId, until } from '../unit/link/harness';
 
@@ -92,6 +94,7 @@ describe('link killed abruptly', () => {
     await kill(proc);
     const will = await consumer.waitFor((m) => m.topic === `${base}/status`, 10_000, from);
     expect(will.json).toEqual({ online: false, agent, boot_id: bootId, reason: 'connection lost' });
+    expect(Value.Check(StatusWill, will.json)).toBe(true);
     const late = await startConsumer(broker.url, [`${base}/status`]);
     try {
       const retained = await late.waitFor(() => true);

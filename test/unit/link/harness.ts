@@ -98,7 +98,7 @@ export function makeLink(o: { url: string; stateDir: string; agent: string } & P
   const link = new Link({
     topics: agentTopics('pbxlink/v1', o.agent),
     bootId: newBootId(),
-    birth: () => ({ version: '0.0.0-test', started_at: new Date().toISOString(), capabilities: ['cdr.query'], pbx: {} }),
+    birth: () => ({ version: '0.0.0-test', started_at: new Date().toISOString(), capabilities: ['cdr.query'], pbx: { dialect: '16', asterisk_version: '16.30.0', ami_version: '5.0.0', chan_sip: true, pjsip: false } }),
     backoff: { initialMs: 50, maxMs: 300 },
     clock: systemClock,
     log,
