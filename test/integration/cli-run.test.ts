@@ -137,6 +137,34 @@ describe('pbxlink command line', () => {
     noSecrets(`${p.stdout.join('\n')}\n${p.stderr.join('\n')}`);
   });
 
+  it('with log.file set, JSON log lines go to that file (created with its directory), not to stdout', async () => {
+    const stateDir = join(dir, 'logfile-state');
+    const logFile = join(dir, 'logs', 'agent.log');
+    const p = procs.tsx(MAIN, ['run'], {
+      env: { PATH: process.env.PATH ?? '', ...validEnv(stateDir), PBXLINK_LOG_FILE: logFile },
+    });
+    const logText = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    // Until agent.ts lands `run` exits at once; afterwards it runs until SIGTERM.
+    const deadline = Date.now() + 25_000;
+    let exited = false;
+    void p.exited.then(() => {
+      exited = true;
+    });
+    while (!exited && !logText().includes('"msg":"agent started"') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    if (!exited) await p.stop('SIGTERM', 20_000);
+    expect(p.stdout).toEqual([]);
+    const records = logText()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.find((o) => o.msg === 'configuration notice')).toMatchObject({
+      level: 'warn',
+      detail: expect.any(String),
+    });
+    noSecrets(logText());
+  });
+
   it('the esbuild bundle runs: --version and a config error', async () => {
     // Inside the repo so the bundle resolves node_modules like dist/ does.
     const out = mkdtempSync(join(ROOT, 'node_modules', '.pbxlink-cli-test-'));

@@ -41,10 +41,13 @@ async function loadAgentModule(): Promise<AgentModule | undefined> {
   const ext = '.ts';
   try {
     const mod = (await import(`../agent${ext}`)) as Partial<AgentModule>;
-    return typeof mod.buildAgent === 'function' ? (mod as AgentModule) : undefined;
+    if (typeof mod.buildAgent !== 'function')
+      throw new Error('agent/src/agent.ts does not export buildAgent(config, deps)');
+    return mod as AgentModule;
   } catch (e) {
+    // Only agent.ts itself missing means "not built yet"; a missing import *inside* agent.ts is a real error.
     const msg = String((e as Error)?.message ?? e);
-    if (/not found in bundle|Cannot find module|ERR_MODULE_NOT_FOUND/i.test(msg) && msg.includes('agent'))
+    if (/not found in bundle: \.\.\/agent\.ts|Cannot find module '[^']*\/agent\/src\/agent\.ts'/.test(msg))
       return undefined;
     throw e;
   }

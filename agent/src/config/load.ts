@@ -3,7 +3,7 @@
  * still unset; then validation lists every problem at once (DESIGN.md "Configuration", STYLE.md
  * "Invalid configuration: exit with every problem listed, one per line").
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import { discover } from './discovery';
@@ -79,6 +79,19 @@ function readFile(path: string, explicit: boolean, raw: Map<string, RawValue>, p
   return true;
 }
 
+/** A notice when the config file holds a credential yet other users may read it. */
+function permissionNotice(path: string, raw: Map<string, RawValue>): string | undefined {
+  const fromFile = FIELDS.some((f) => f.secret && raw.get(f.path)?.source === `file ${path}`);
+  if (!fromFile) return undefined;
+  try {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o004) === 0) return undefined;
+    return `config file ${path} holds credentials but is readable by every user (mode ${mode.toString(8)}); chmod 600 it`;
+  } catch {
+    return undefined;
+  }
+}
+
 function flatten(
   o: Record<string, unknown>,
   prefix: string,
@@ -139,8 +152,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const explicit = opts.configFile !== undefined;
   const path = opts.configFile ?? DEFAULT_CONFIG_FILE;
   const found = readFile(path, explicit, raw, problems);
-  applyEnv(env, raw, problems);
   const notes: string[] = [];
+  const perm = found ? permissionNotice(path, raw) : undefined;
+  if (perm) notes.push(perm);
+  applyEnv(env, raw, problems);
   const discoveryOff = /^(0|off|false|no)$/i.test(env.PBXLINK_DISCOVERY ?? '');
   if (!discoveryOff) {
     const d = discover({ root: opts.root ?? env.PBXLINK_ETC_ROOT ?? '/', env });

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,18 @@ describe('loadConfig: precedence defaults < file < env, discovery fills only wha
     expect(l.config?.ami).toMatchObject({ host: '::1', port: 5039, username: 'mgr', secret: 'p@ss:w' });
     expect(l.config?.db).toMatchObject({ host: 'db.local', port: 3306, user: 'dbu', password: 'dbp' });
     expect(l.sources['ami.secret']).toBe('env PBXLINK_AMI_URL');
+  });
+
+  it('notes a world-readable config file that holds a credential', () => {
+    const open = file('open.yaml', 'broker:\n  url: mqtt://127.0.0.1:1\n  password: pw-in-file\n');
+    chmodSync(open, 0o644);
+    expect(loadConfig({ configFile: open, env: base() }).notes).toContain(
+      `config file ${open} holds credentials but is readable by every user (mode 644); chmod 600 it`,
+    );
+    chmodSync(open, 0o600);
+    expect(loadConfig({ configFile: open, env: base() }).notes.join('\n')).not.toContain(
+      'readable by every user',
+    );
   });
 
   it('defaults the agent id to the sanitized host name', () => {
