@@ -9,7 +9,7 @@ import { DisksCollector } from '../../agent/src/collectors/disks-collector';
 import { createExec } from '../../agent/src/collectors/exec';
 import { duFolderSize, walkFolderSize } from '../../agent/src/collectors/folder-size';
 import { DisksState } from '../../protocol/src/schemas/system';
-import { makeContext, TestClock } from '../unit/collectors/harness';
+import { captureLog, makeContext, TestClock } from '../unit/collectors/harness';
 
 const exec = createExec();
 let base: string;
@@ -240,5 +240,30 @@ describe('DisksCollector', () => {
     bus.emit('refresh.request', { reason: 'after stop' });
     await new Promise((r) => setTimeout(r, 50));
     expect(publisher.of('disks')).toHaveLength(4);
+  });
+});
+
+describe('a failing collection', () => {
+  it('publishes nothing, logs the transition once (not every poll), and logs the recovery', async () => {
+    const { log, lines } = captureLog();
+    const { ctx, publisher } = makeContext(new TestClock(), log);
+    const sources = { exec, rootPath: join(base, 'no-such-root'), folders: [] as string[] };
+    const c = new DisksCollector(sources);
+    c.start(ctx);
+    try {
+      await c.runNow();
+      await c.runNow();
+      await c.runNow();
+      expect(publisher.of('disks')).toEqual([]);
+      const failing = lines().filter((l) => l.msg === 'collection failing');
+      expect(failing).toHaveLength(1);
+      expect(failing[0]).toMatchObject({ level: 40, module: 'disks' });
+      sources.rootPath = '/';
+      await c.runNow();
+      expect(publisher.of('disks')).toHaveLength(1);
+      expect(lines().filter((l) => l.msg === 'collection recovered')).toHaveLength(1);
+    } finally {
+      c.stop();
+    }
   });
 });

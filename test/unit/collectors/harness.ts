@@ -37,8 +37,7 @@ export class TestClock implements Clock {
 }
 
 /** A module context from real parts: scheduler (node-cron), bus, silent logger; the recording publisher. */
-export function makeContext(clock: Clock = new TestClock()) {
-  const log = pino({ level: 'silent' });
+export function makeContext(clock: Clock = new TestClock(), log: pino.Logger = pino({ level: 'silent' })) {
   const publisher = new RecordingPublisher();
   const bus = new Bus<AgentEvents>();
   const scheduler = new Scheduler(log);
@@ -52,6 +51,13 @@ export function makeContext(clock: Clock = new TestClock()) {
     ami: undefined as unknown as AmiClient,
   };
   return { ctx, publisher, bus, scheduler, clock };
+}
+
+/** A logger whose JSON lines the test reads back (STYLE.md: tests parse the log output). */
+export function captureLog(): { log: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const out: string[] = [];
+  const log = pino({ level: 'debug', base: undefined }, { write: (s: string) => void out.push(s) });
+  return { log, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 /** Waits until `cond()` holds (polling every 10 ms) or fails after `ms`. */
