@@ -95,6 +95,48 @@ describe('test Mosquitto harness with password auth', () => {
   });
 });
 
+describe('test Mosquitto harness limits and client certificates', () => {
+  let broker: MosquittoBroker;
+  beforeAll(async () => {
+    broker = await startMosquitto({ tls: true, requireClientCert: true, maxPacketSize: 4096 });
+  });
+  afterAll(async () => broker?.close());
+
+  it('enforces max_packet_size: an oversized publish costs the client its connection', async () => {
+    const c = await client(broker.url, { protocolVersion: 5 });
+    expect(c.connected).toBe(true);
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    c.publish('h/big', Buffer.alloc(8192), { qos: 0 });
+    await closed;
+    expect(c.connected).toBe(false);
+  });
+
+  it('requires a client certificate on the TLS listener when asked', async () => {
+    const ca = readFileSync(broker.caFile!);
+    const ok = await client(broker.tlsUrl!, {
+      ca,
+      cert: readFileSync(broker.pki!.clientCertFile),
+      key: readFileSync(broker.pki!.clientKeyFile),
+    });
+    expect(ok.connected).toBe(true);
+    await expect(
+      mqtt.connectAsync(broker.tlsUrl!, { ca, reconnectPeriod: 0, connectTimeout: 3000 }),
+    ).rejects.toThrow();
+  });
+
+  it('kill() ends the broker at once and start() brings it back on the same port', async () => {
+    const before = broker.pid();
+    await broker.kill();
+    await expect(mqtt.connectAsync(broker.url, { reconnectPeriod: 0, connectTimeout: 1000 })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+    await broker.start();
+    expect(broker.pid()).not.toBe(before);
+    const c = await client(broker.url);
+    expect(c.connected).toBe(true);
+  });
+});
+
 describe('test process helper', () => {
   const procs = useProcesses();
 
