@@ -14,7 +14,15 @@ export function prng(seed: number): () => number {
 
 const NAMES = ['Alice', 'Bob Smith', 'Carol', 'Dave', 'José Núñez', 'Reception', 'Sales', 'Support'];
 
-function block(p: string, ch: string, state: number, num: string, name: string, uid: string, link: string): string[] {
+function block(
+  p: string,
+  ch: string,
+  state: number,
+  num: string,
+  name: string,
+  uid: string,
+  link: string,
+): string[] {
   const desc = ['Down', 'Rsrvd', 'OffHook', 'Dialing', 'Ring', 'Ringing', 'Up'][state] ?? 'Up';
   return [
     `${p}Channel: ${ch}`,
@@ -64,7 +72,12 @@ function call(rnd: () => number, n: number): string[] {
     ev('VarSet', 'dialplan', [...A(0), 'Variable: SIPCALLID', `Value: ${hex}abc@192.168.1.50`]),
     ev('Newexten', 'dialplan', [...A(0), 'Extension: s', 'Application: Macro', 'AppData: user-callerid,']),
     ev('VarSet', 'dialplan', [...A(0), 'Variable: AMPUSER', `Value: ${a}`]),
-    ev('Newexten', 'dialplan', [...A(0), 'Extension: s', 'Application: Set', 'AppData: __REALCALLERIDNUM=100']),
+    ev('Newexten', 'dialplan', [
+      ...A(0),
+      'Extension: s',
+      'Application: Set',
+      'AppData: __REALCALLERIDNUM=100',
+    ]),
     ev('Newstate', 'call', A(4)),
     ev('Newchannel', 'call', B(0)),
     ev('DialBegin', 'call', [...A(4), ...D(0), `DialString: ${b}`]),
@@ -74,7 +87,13 @@ function call(rnd: () => number, n: number): string[] {
     ev('Newstate', 'call', A(6)),
     ev('BridgeEnter', 'call', [...bridge, ...A(6)]),
     ev('BridgeEnter', 'call', [...bridge, ...B(6)]),
-    ev('RTCPSent', 'reporting', [...A(6), 'To: 192.168.1.50:10001', 'SSRC: 0x1a2b3c4d', 'PT: 200(SR)', 'ReportCount: 1']),
+    ev('RTCPSent', 'reporting', [
+      ...A(6),
+      'To: 192.168.1.50:10001',
+      'SSRC: 0x1a2b3c4d',
+      'PT: 200(SR)',
+      'ReportCount: 1',
+    ]),
     ev('RTCPReceived', 'reporting', [...B(6), 'From: 192.168.1.51:10003', 'SSRC: 0x5e6f7a8b', 'PT: 201(RR)']),
     ev('BridgeLeave', 'call', [...bridge, ...A(6)]),
     ev('BridgeLeave', 'call', [...bridge, ...B(6)]),
@@ -83,7 +102,14 @@ function call(rnd: () => number, n: number): string[] {
     ev('Hangup', 'call', [...B(6), 'Cause: 16', 'Cause-txt: Normal Clearing']),
   ];
   if (rnd() < 0.3) {
-    out.push(ev('PeerStatus', 'system', ['ChannelType: SIP', `Peer: SIP/${a}`, 'PeerStatus: Registered', 'Address: 192.168.1.50:5060']));
+    out.push(
+      ev('PeerStatus', 'system', [
+        'ChannelType: SIP',
+        `Peer: SIP/${a}`,
+        'PeerStatus: Registered',
+        'Address: 192.168.1.50:5060',
+      ]),
+    );
   }
   return out;
 }

@@ -7,7 +7,16 @@ const quick = process.argv.includes('--quick');
 const TARGET = (quick ? 30 : 200) * 1024 * 1024;
 const ROUNDS = quick ? 5 : 3;
 /** What a typical subscriber (live state) listens to; dialplan noise and RTCP are not in it. */
-const WANTED = new Set(['Newchannel', 'Newstate', 'Hangup', 'DialBegin', 'DialEnd', 'BridgeEnter', 'BridgeLeave', 'PeerStatus']);
+const WANTED = new Set([
+  'Newchannel',
+  'Newstate',
+  'Hangup',
+  'DialBegin',
+  'DialEnd',
+  'BridgeEnter',
+  'BridgeLeave',
+  'PeerStatus',
+]);
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -103,10 +112,14 @@ function main(): void {
   const peak = framerRss;
   const basePeak = process.resourceUsage().maxRSS / 1024;
   log(`framer:   ${eps.toFixed(0)} events/s, ${(mb / best.full).toFixed(1)} MB/s`);
-  log(`filtered: ${filt.toFixed(0)} events/s (${filteredEvents} of ${events} delivered), ratio ${(filt / base).toFixed(2)}`);
+  log(
+    `filtered: ${filt.toFixed(0)} events/s (${filteredEvents} of ${events} delivered), ratio ${(filt / base).toFixed(2)}`,
+  );
   log(`names only (no subscriber): ${none.toFixed(0)} events/s, ratio ${(none / base).toFixed(2)}`);
   log(`baseline: ${base.toFixed(0)} events/s, ratio ${(eps / base).toFixed(2)}`);
-  log(`peak RSS: ${peak.toFixed(0)} MB while framing (${mb.toFixed(0)} MB input held), ${basePeak.toFixed(0)} MB after the baseline`);
+  log(
+    `peak RSS: ${peak.toFixed(0)} MB while framing (${mb.toFixed(0)} MB input held), ${basePeak.toFixed(0)} MB after the baseline`,
+  );
   log('rates are events per CPU-second of this process (best of the rounds)');
   log(
     JSON.stringify({

@@ -18,7 +18,12 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
   let c: ReturnType<typeof makeClient>;
 
   beforeEach(async () => {
-    sim = await startAmiSimulator({ dialect: d.dialect, username: 'admin', secret: 'amp111-secret', authFailDelayMs: 50 });
+    sim = await startAmiSimulator({
+      dialect: d.dialect,
+      username: 'admin',
+      secret: 'amp111-secret',
+      authFailDelayMs: 50,
+    });
     c = makeClient(sim.port);
   });
   afterEach(async () => {
@@ -38,7 +43,11 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
       pjsip: d.pjsip,
     });
     expect(c.client.dialect?.asteriskVersion.startsWith(d.dialect)).toBe(true);
-    expect(c.statuses).toEqual([{ state: 'connecting' }, { state: 'connected' }, { state: 'connected', resynced: true }]);
+    expect(c.statuses).toEqual([
+      { state: 'connecting' },
+      { state: 'connected' },
+      { state: 'connected', resynced: true },
+    ]);
     const login = sim.actionsReceived.find((a) => a.action.toLowerCase() === 'login');
     expect(login?.headers).toMatchObject({ username: 'admin', events: 'on' });
     const msgs = c.log.lines.map((l) => l.msg);
@@ -67,7 +76,12 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
     c.client.onEvent(['PeerStatus'], (m) => named.push(m));
     c.client.onEvent('*', (m) => all.push(m));
     const off = c.client.onEvent(['VarSet'], (m) => noise.push(m));
-    sim.emitEvent([['Event', 'VarSet'], ['Privilege', 'dialplan,all'], ['Variable', 'X'], ['Value', '1']]);
+    sim.emitEvent([
+      ['Event', 'VarSet'],
+      ['Privilege', 'dialplan,all'],
+      ['Variable', 'X'],
+      ['Value', '1'],
+    ]);
     await sim.runScenario('peer-unreachable', { speed: 0 });
     await until(() => named.length > 0, 'PeerStatus');
     expect(named[0]?.headers.peerstatus).toBe('Unreachable');
@@ -133,7 +147,9 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
     expect(await a.dbDelTree('CF')).toBe(true);
     expect(await a.dbDelTree('CF')).toBe(false);
     expect([...sim.astdb.keys()].filter((k) => k.startsWith('/CF/'))).toEqual([]);
-    await expect(a.dbPut('AMPUSER', 'x\r\nAction: Logoff', 'v')).rejects.toMatchObject({ code: 'invalid_args' });
+    await expect(a.dbPut('AMPUSER', 'x\r\nAction: Logoff', 'v')).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
     sim.failNext('DBPut');
     await expect(a.dbPut('AMPUSER', '100/cidname', 'Bob')).rejects.toMatchObject({
       code: 'internal',

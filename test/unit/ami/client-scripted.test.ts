@@ -1,6 +1,6 @@
 // Client behaviour on byte sequences the simulator does not produce: a scripted TCP server on 127.0.0.1 answers
 // each action with reference bytes (§0.3 ambiguous banner, §15 completion events without ActionID).
-import { type Server, type Socket, createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmiActions } from '../../../agent/src/pbx/ami/actions';
 import { majorFromBanner, majorFromVersion, makeDialect } from '../../../agent/src/pbx/ami/dialect';
@@ -11,7 +11,10 @@ import { msg } from '../../fixtures/ami/transcripts';
 type Reply = (a: Record<string, string>, id: string) => string;
 
 /** A server that greets with `banner` and answers actions via `script[action]` (default: Success). */
-async function scripted(banner: string, script: Record<string, Reply>): Promise<{ server: Server; port: number; got: Record<string, string>[] }> {
+async function scripted(
+  banner: string,
+  script: Record<string, Reply>,
+): Promise<{ server: Server; port: number; got: Record<string, string>[] }> {
   const got: Record<string, string>[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
@@ -46,8 +49,13 @@ async function scripted(banner: string, script: Record<string, Reply>): Promise<
 }
 
 const unknown = (a: Record<string, string>, id: string) =>
-  msg('Response: Error', `ActionID: ${id}`, `Message: Invalid/unknown command: ${a.action}. Use Action: ListCommands to show available commands.`);
-const core = (v: string) => (_a: Record<string, string>, id: string) => msg('Response: Success', `ActionID: ${id}`, 'AMIversion: 2.8.0', `AsteriskVersion: ${v}`);
+  msg(
+    'Response: Error',
+    `ActionID: ${id}`,
+    `Message: Invalid/unknown command: ${a.action}. Use Action: ListCommands to show available commands.`,
+  );
+const core = (v: string) => (_a: Record<string, string>, id: string) =>
+  msg('Response: Success', `ActionID: ${id}`, 'AMIversion: 2.8.0', `AsteriskVersion: ${v}`);
 
 const noPeers = (_a: Record<string, string>, id: string) =>
   msg('Response: Success', `ActionID: ${id}`, 'EventList: start', 'Message: Peer status list will follow') +
@@ -74,10 +82,13 @@ describe('dialect detection', () => {
     ['2.8.0', 13],
     ['3.2.0', 14],
     ['5.0.5', 16],
-  ])('banner %s → major %i when CoreSettings fails (§0.3)', (b, major) => expect(majorFromBanner(b)).toBe(major));
+  ])('banner %s → major %i when CoreSettings fails (§0.3)', (b, major) =>
+    expect(majorFromBanner(b)).toBe(major),
+  );
 
   it('the Command format flips at 14, not 13 (§14 trap 1)', () => {
-    const d = (v: string) => makeDialect({ amiVersion: '2.8.0', asteriskVersion: v, chanSip: true, pjsip: true }).commandFormat;
+    const d = (v: string) =>
+      makeDialect({ amiVersion: '2.8.0', asteriskVersion: v, chanSip: true, pjsip: true }).commandFormat;
     expect([d('13.38.3'), d('14.0.1'), d('16.30.0')]).toEqual(['follows', 'output', 'output']);
   });
 
@@ -85,12 +96,22 @@ describe('dialect detection', () => {
     ['13.7.0', 'follows'],
     ['14.0.1', 'output'],
   ])('banner 2.8.0 is ambiguous: CoreSettings %s decides %s (§0.3)', async (version, format) => {
-    const s = await scripted('2.8.0', { CoreSettings: core(version), SIPpeers: noPeers, PJSIPShowEndpoints: unknown });
+    const s = await scripted('2.8.0', {
+      CoreSettings: core(version),
+      SIPpeers: noPeers,
+      PJSIPShowEndpoints: unknown,
+    });
     server = s.server;
     const c = makeClient(s.port);
     c.client.start();
     await c.client.waitReady(3000);
-    expect(c.client.dialect).toMatchObject({ amiVersion: '2.8.0', asteriskVersion: version, commandFormat: format, chanSip: true, pjsip: false });
+    expect(c.client.dialect).toMatchObject({
+      amiVersion: '2.8.0',
+      asteriskVersion: version,
+      commandFormat: format,
+      chanSip: true,
+      pjsip: false,
+    });
     await c.client.stop();
   });
 });
@@ -101,7 +122,12 @@ describe('list completion variants (§3.1, §15)', () => {
       CoreSettings: core('11.25.3'),
       PJSIPShowEndpoints: unknown,
       SIPpeers: (_a, id) =>
-        msg('Response: Success', `ActionID: ${id}`, 'EventList: start', 'Message: Peer status list will follow') +
+        msg(
+          'Response: Success',
+          `ActionID: ${id}`,
+          'EventList: start',
+          'Message: Peer status list will follow',
+        ) +
         msg('Event: PeerEntry', `ActionID: ${id}`, 'ObjectName: 100', 'Status: OK (5 ms)') +
         msg('Event: PeerlistComplete', 'EventList: Complete', 'ListItems: 1'),
       CoreShowChannels: (_a, id) =>

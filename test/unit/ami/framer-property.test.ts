@@ -1,5 +1,5 @@
-import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { AmiFramer } from '../../../agent/src/pbx/ami/framer';
 import type { AmiMessage } from '../../../agent/src/pbx/ami/types';
@@ -63,7 +63,18 @@ describe('AmiFramer properties', () => {
 
   it('random bytes never throw and never hold more than the cap (200 seeds)', () => {
     const cap = 8 * 1024;
-    const tokens = ['\r\n', '\n', ': ', ':', 'Event: ', 'Response: ', 'Follows', '--END COMMAND--', '\r\n\r\n', 'Output: '];
+    const tokens = [
+      '\r\n',
+      '\n',
+      ': ',
+      ':',
+      'Event: ',
+      'Response: ',
+      'Follows',
+      '--END COMMAND--',
+      '\r\n\r\n',
+      'Output: ',
+    ];
     for (let seed = 1; seed <= 200; seed++) {
       const rnd = prng(seed * 7919);
       const parts: Buffer[] = [];
@@ -101,7 +112,15 @@ describe('AmiFramer properties', () => {
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 1000; i++) {
-      f.push(Buffer.from(msg('Event: PeerEntry', `ObjectName: peer-number-${i}-with-a-long-name`, `Description: ${filler.slice(0, 10)}`) + msg('Event: Pad', `P: ${filler}`)));
+      f.push(
+        Buffer.from(
+          msg(
+            'Event: PeerEntry',
+            `ObjectName: peer-number-${i}-with-a-long-name`,
+            `Description: ${filler.slice(0, 10)}`,
+          ) + msg('Event: Pad', `P: ${filler}`),
+        ),
+      );
       kept.length = Math.min(kept.length, i + 1);
       if (kept.length > 0 && kept[kept.length - 1]?.name === 'Pad') kept.pop();
     }

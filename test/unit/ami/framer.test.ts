@@ -4,11 +4,14 @@ import type { AmiMessage } from '../../../agent/src/pbx/ami/types';
 import * as T from '../../fixtures/ami/transcripts';
 
 /** Frames `input` pushed in one piece; returns messages, greetings and errors. */
-export function frame(input: Buffer | string, opts: FramerOptions = {}) {
+function frame(input: Buffer | string, opts: FramerOptions = {}) {
   const messages: AmiMessage[] = [];
   const greetings: string[] = [];
   const errors: Error[] = [];
-  const f = new AmiFramer({ message: (m) => messages.push(m), greeting: (v) => greetings.push(v), error: (e) => errors.push(e) }, opts);
+  const f = new AmiFramer(
+    { message: (m) => messages.push(m), greeting: (v) => greetings.push(v), error: (e) => errors.push(e) },
+    opts,
+  );
   f.push(typeof input === 'string' ? Buffer.from(input) : input);
   f.end();
   return { messages, greetings, errors, framer: f };
@@ -36,18 +39,40 @@ describe('AmiFramer on reference transcripts', () => {
       'event:DBGetComplete',
       'response:Goodbye',
     ]);
-    expect(messages[0]?.headers).toEqual({ response: 'Success', actionid: 'L1', message: 'Authentication accepted' });
-    expect(messages[2]?.headers).toMatchObject({ ping: 'Pong', timestamp: '1700000000.123456', actionid: 'P1' });
+    expect(messages[0]?.headers).toEqual({
+      response: 'Success',
+      actionid: 'L1',
+      message: 'Authentication accepted',
+    });
+    expect(messages[2]?.headers).toMatchObject({
+      ping: 'Pong',
+      timestamp: '1700000000.123456',
+      actionid: 'P1',
+    });
     const cmd = messages[3];
     expect(cmd?.headers).toEqual({ response: 'Follows', privilege: 'Command', actionid: 'C1' });
     expect(cmd?.output).toEqual(SIP_SHOW_PEERS);
-    expect(messages[5]?.headers).toEqual({ event: 'DBGetResponse', family: 'AMPUSER', key: '100/cidname', val: 'Alice', actionid: 'D1' });
+    expect(messages[5]?.headers).toEqual({
+      event: 'DBGetResponse',
+      family: 'AMPUSER',
+      key: '100/cidname',
+      val: 'Alice',
+      actionid: 'D1',
+    });
   });
 
   it.each([
     ['A.2 DBGet 13.2+', T.A2_DBGET_13, ['response:Success', 'event:DBGetResponse', 'event:DBGetComplete']],
-    ['§3.1 SIPpeers 11', T.S31_SIPPEERS_11, ['response:Success', 'event:PeerEntry', 'event:PeerEntry', 'event:PeerlistComplete']],
-    ['§15 missing closing blank line', T.S15_MISSING_BLANK, ['event:Newstate', 'event:Hangup', 'response:Success']],
+    [
+      '§3.1 SIPpeers 11',
+      T.S31_SIPPEERS_11,
+      ['response:Success', 'event:PeerEntry', 'event:PeerEntry', 'event:PeerlistComplete'],
+    ],
+    [
+      '§15 missing closing blank line',
+      T.S15_MISSING_BLANK,
+      ['event:Newstate', 'event:Hangup', 'response:Success'],
+    ],
     ['§15 \\r\\n\\n endings', T.S15_CRLF_LF, ['event:EndpointList', 'event:EndpointListComplete']],
     ['§15 event with no field but Event:', T.S15_ONLY_EVENT, ['event:CoreShowChannelsComplete']],
     ['§3.2 stray empty line after a message', T.S32_NOT_FOUND_EXTRA, ['response:Error']],
@@ -59,15 +84,34 @@ describe('AmiFramer on reference transcripts', () => {
 
   it('§3.1 keeps the ActionID wherever it comes and the trailing space of an empty Description', () => {
     const { messages } = frame(T.S31_SIPPEERS_11);
-    expect(messages[1]?.headers).toMatchObject({ actionid: 'p1', objectname: '100', status: 'OK (12 ms)', description: '' });
-    expect(messages[3]?.headers).toEqual({ event: 'PeerlistComplete', eventlist: 'Complete', listitems: '2', actionid: 'p1' });
+    expect(messages[1]?.headers).toMatchObject({
+      actionid: 'p1',
+      objectname: '100',
+      status: 'OK (12 ms)',
+      description: '',
+    });
+    expect(messages[3]?.headers).toEqual({
+      event: 'PeerlistComplete',
+      eventlist: 'Complete',
+      listitems: '2',
+      actionid: 'p1',
+    });
     expect(messages[0]?.headers.eventlist).toBe('start');
   });
 
   it('§15 missing blank line: each message keeps only its own headers', () => {
     const { messages } = frame(T.S15_MISSING_BLANK);
-    expect(messages[0]?.headers).toEqual({ event: 'Newstate', privilege: 'call,all', channel: 'SIP/100-00000001' });
-    expect(messages[1]?.headers).toEqual({ event: 'Hangup', privilege: 'call,all', channel: 'SIP/100-00000001', cause: '16' });
+    expect(messages[0]?.headers).toEqual({
+      event: 'Newstate',
+      privilege: 'call,all',
+      channel: 'SIP/100-00000001',
+    });
+    expect(messages[1]?.headers).toEqual({
+      event: 'Hangup',
+      privilege: 'call,all',
+      channel: 'SIP/100-00000001',
+      cause: '16',
+    });
   });
 
   it('§2.2 / A.3: 14+ Output lines are collected in order with their leading blanks', () => {
@@ -103,7 +147,9 @@ describe('AmiFramer on reference transcripts', () => {
   });
 
   it('§2.1: A.4 Follows without ActionID (FreePBX writing AstDB)', () => {
-    const { messages } = frame('Response: Follows\r\nPrivilege: Command\r\nUpdated database successfully\n--END COMMAND--\r\n\r\n');
+    const { messages } = frame(
+      'Response: Follows\r\nPrivilege: Command\r\nUpdated database successfully\n--END COMMAND--\r\n\r\n',
+    );
     expect(messages[0]?.output).toEqual(['Updated database successfully']);
     expect(messages[0]?.headers.actionid).toBeUndefined();
   });
@@ -126,11 +172,16 @@ describe('AmiFramer on reference transcripts', () => {
     expect(m?.headers.uniqueid).toBe('1700000000.4');
     expect(m?.headers.chanvariable).toBe('FROM_DID=5551234');
     expect(m?.headers.linkedid).toBe('');
-    expect(m?.repeated).toEqual({ chanvariable: ['FROM_DID=5551234', 'MIXMON_ID='], linkedid: ['', '1700000000.4'] });
+    expect(m?.repeated).toEqual({
+      chanvariable: ['FROM_DID=5551234', 'MIXMON_ID='],
+      linkedid: ['', '1700000000.4'],
+    });
   });
 
   it('§15: bytes that are not UTF-8 become U+FFFD and never throw; valid UTF-8 is kept', () => {
-    const { messages, errors } = frame(Buffer.concat([T.S15_BAD_UTF8, Buffer.from(T.msg('Event: Ok', 'CallerIDName: José 张伟'))]));
+    const { messages, errors } = frame(
+      Buffer.concat([T.S15_BAD_UTF8, Buffer.from(T.msg('Event: Ok', 'CallerIDName: José 张伟'))]),
+    );
     expect(errors).toEqual([]);
     expect(messages[0]?.headers.calleridname).toBe('Jos\uFFFD ');
     expect(messages[0]?.headers.connectedlinename).toContain('\uFFFD');
@@ -169,7 +220,10 @@ describe('AmiFramer bounded buffer', () => {
 
   it('a peer that never ends a line never grows the buffer past the cap', () => {
     const errors: Error[] = [];
-    const f = new AmiFramer({ message: () => {}, error: (e) => errors.push(e) }, { maxMessageBytes: 64 * 1024 });
+    const f = new AmiFramer(
+      { message: () => {}, error: (e) => errors.push(e) },
+      { maxMessageBytes: 64 * 1024 },
+    );
     f.push(Buffer.from('Event: Endless\r\nValue: '));
     const chunk = Buffer.alloc(16 * 1024, 0x61);
     let peak = 0;
@@ -183,7 +237,10 @@ describe('AmiFramer bounded buffer', () => {
 
   it('a peer that sends header lines forever without an empty line is cut at the cap', () => {
     const errors: Error[] = [];
-    const f = new AmiFramer({ message: () => {}, error: (e) => errors.push(e) }, { maxMessageBytes: 32 * 1024 });
+    const f = new AmiFramer(
+      { message: () => {}, error: (e) => errors.push(e) },
+      { maxMessageBytes: 32 * 1024 },
+    );
     f.push(Buffer.from('Response: Follows\r\nPrivilege: Command\r\n'));
     let peak = 0;
     for (let i = 0; i < 5000; i++) {

@@ -4,9 +4,15 @@ import type { ActionOptions, AmiClient, AmiMessage } from './types';
 /** One SIP peer as `SIPpeers` lists it (reference §3.1); header names lower-cased, values as sent. */
 export type SipPeerEntry = Readonly<Record<string, string>>;
 
-function fail(action: string, r: AmiMessage, code: 'not_found' | 'invalid_args' | 'unavailable' | 'internal'): never {
+function fail(
+  action: string,
+  r: AmiMessage,
+  code: 'not_found' | 'invalid_args' | 'unavailable' | 'internal',
+): never {
   const message = r.headers.message ?? r.name;
-  throw new PbxlinkError(code, `AMI ${action} failed: ${message}`, { details: { response: r.name, message } });
+  throw new PbxlinkError(code, `AMI ${action} failed: ${message}`, {
+    details: { response: r.name, message },
+  });
 }
 
 /** `Response: Error` → PbxlinkError. "Database entry not found" is the one text we must tell apart (§6.1);
@@ -67,7 +73,11 @@ export class AmiActions {
 
   /** Writes one AstDB value (`DBPut`). */
   async dbPut(family: string, key: string, value: string, opts?: ActionOptions): Promise<void> {
-    const args = { Family: dbArg('family', family), Key: dbArg('key', key), Val: dbArg('value', value, true) };
+    const args = {
+      Family: dbArg('family', family),
+      Key: dbArg('key', key),
+      Val: dbArg('value', value, true),
+    };
     check('DBPut', await this.ami.action('DBPut', args, opts));
   }
 
@@ -77,8 +87,13 @@ export class AmiActions {
    */
   async dbDel(family: string, key: string, opts?: ActionOptions): Promise<boolean> {
     const existed = (await this.dbGet(family, key, opts)) !== undefined;
-    const r = await this.ami.action('DBDel', { Family: dbArg('family', family), Key: dbArg('key', key) }, opts);
-    if (r.name !== 'Success' && !(r.headers.message ?? '').toLowerCase().includes('not found')) check('DBDel', r);
+    const r = await this.ami.action(
+      'DBDel',
+      { Family: dbArg('family', family), Key: dbArg('key', key) },
+      opts,
+    );
+    if (r.name !== 'Success' && !(r.headers.message ?? '').toLowerCase().includes('not found'))
+      check('DBDel', r);
     return existed;
   }
 

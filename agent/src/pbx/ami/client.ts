@@ -4,8 +4,8 @@ import type { Clock, Timer } from '../../core/clock';
 import { PbxlinkError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { makeDialect } from './dialect';
-import { AmiFramer } from './framer';
 import { encodeAction } from './encode';
+import { AmiFramer } from './framer';
 import { PendingActions } from './pending';
 import { EventSubscribers } from './subscribers';
 import type {
@@ -179,7 +179,8 @@ export class AmiTcpClient implements AmiClient {
     sock.setNoDelay(true); // Without TCP_NODELAY small actions waited on Nagle: p99 39 ms (issue 3).
     this.socket = sock;
     this.closed = new Promise((resolve) => sock.once('close', () => resolve()));
-    const pending = (this.pending = new PendingActions(clock));
+    const pending = new PendingActions(clock);
+    this.pending = pending;
     const framer = new AmiFramer(
       {
         message: (m) => this.onMessage(m, pending),
@@ -189,7 +190,10 @@ export class AmiTcpClient implements AmiClient {
           sock.destroy();
         },
       },
-      { maxMessageBytes: this.opts.maxMessageBytes, wantEvent: (n) => pending.collecting || this.subs.wants(n) },
+      {
+        maxMessageBytes: this.opts.maxMessageBytes,
+        wantEvent: (n) => pending.collecting || this.subs.wants(n),
+      },
     );
     this.connectTimer = clock.setTimeout(() => {
       if (!this.dia || this.conn !== conn) sock.destroy(new Error('AMI connect/login timed out'));

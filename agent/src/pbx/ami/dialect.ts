@@ -31,7 +31,9 @@ export function makeDialect(fields: {
   chanSip: boolean;
   pjsip: boolean;
 }): AmiDialect {
-  const major = (fields.asteriskVersion && majorFromVersion(fields.asteriskVersion)) || majorFromBanner(fields.amiVersion);
+  const major =
+    (fields.asteriskVersion && majorFromVersion(fields.asteriskVersion)) ||
+    majorFromBanner(fields.amiVersion);
   return {
     amiVersion: fields.amiVersion,
     asteriskVersion: fields.asteriskVersion ?? '',

@@ -3,6 +3,7 @@
 export function encodeAction(action: string, id: string, fields: Record<string, string>): string {
   const clean = (v: string) => v.replace(/[\r\n]/g, ' ');
   let out = `Action: ${clean(action)}\r\nActionID: ${id}\r\n`;
-  for (const [k, v] of Object.entries(fields)) out += `${clean(k).replace(/:/g, '')}: ${clean(String(v))}\r\n`;
+  for (const [k, v] of Object.entries(fields))
+    out += `${clean(k).replace(/:/g, '')}: ${clean(String(v))}\r\n`;
   return `${out}\r\n`;
 }

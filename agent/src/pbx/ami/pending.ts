@@ -77,7 +77,7 @@ export class PendingActions {
         }
       }
     }
-    if (!p || !p.list) return false;
+    if (!p?.list) return false;
     if (isListComplete(msg)) this.settle(p, { response: p.response ?? msg, events: p.events });
     else p.events.push(msg);
     return true;

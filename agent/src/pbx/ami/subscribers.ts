@@ -22,8 +22,8 @@ export class EventSubscribers {
       return () => this.star.delete(fn);
     }
     for (const n of names) {
-      let set = this.exact.get(n);
-      if (!set) this.exact.set(n, (set = new Set()));
+      const set = this.exact.get(n) ?? new Set<EventFn>();
+      this.exact.set(n, set);
       set.add(fn);
     }
     return () => {
