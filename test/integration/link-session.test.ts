@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Link } from '../../agent/src/link/link';
 import { parseEnvelope } from '../../protocol/src/envelope';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
+import { freePort } from '../helpers/ports';
 import { type Consumer, makeLink, startConsumer, tempDir, testAgentId, until } from '../unit/link/harness';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -13,14 +14,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(brokerOpts: Parameters<typeof startMosquitto>[0] = {}) {
+async function setup(brokerOpts: Parameters<typeof startMosquitto>[0] = {}, consumerOpts: Parameters<typeof startConsumer>[2] = {}) {
   const broker: MosquittoBroker = await startMosquitto(brokerOpts);
   cleanups.push(() => broker.close());
   const agent = testAgentId();
   const base = `pbxlink/v1/${agent}`;
   const state = tempDir();
   cleanups.push(state.cleanup);
-  const consumer: Consumer = await startConsumer(broker.url, [`${base}/#`]);
+  const consumer: Consumer = await startConsumer(broker.url, [`${base}/#`], consumerOpts);
   cleanups.push(() => consumer.close());
   const track = (link: Link) => cleanups.push(() => link.stop());
   return { broker, agent, base, state, consumer, track };
@@ -139,5 +140,51 @@ describe('link session', () => {
     await until(() => link.connected, 5000, 'connected');
     await expect(publisher.publishReply(`${t.base}/status`, 'x')).rejects.toMatchObject({ code: 'forbidden' });
     await expect(publisher.publishReply('pbxlink/v1/other/reply/x', 'x')).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('logs in with username and password; a wrong password never gets connected and is never logged', async () => {
+    const t = await setup({ users: { agent: 'right-pass-123', consumer: 'c-pass-456' } }, { username: 'consumer', password: 'c-pass-456' });
+    const consumer = t.consumer;
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const bad = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, username: 'agent', password: 'wrong-pass-789', log });
+    t.track(bad.link);
+    let attempts = 0;
+    bad.link.onStatus((s) => {
+      if (s.state === 'reconnecting') attempts++;
+    });
+    bad.link.start();
+    await until(() => attempts >= 2, 10_000, 'refused attempts');
+    expect(bad.link.connected).toBe(false);
+    await bad.link.stop();
+    expect(lines.join('')).not.toContain('wrong-pass-789');
+    const other = tempDir();
+    cleanups.push(other.cleanup);
+    const good = makeLink({ url: t.broker.url, stateDir: other.dir, agent: t.agent, username: 'agent', password: 'right-pass-123', log });
+    t.track(good.link);
+    good.link.start();
+    await until(() => good.link.connected, 10_000, 'connected with password');
+    await consumer.waitFor((m) => m.topic === `${t.base}/status` && m.json?.online === true);
+    expect(lines.join('')).not.toContain('right-pass-123');
+  });
+
+  it('retries with the project backoff (exponential, capped), not a fixed period', async () => {
+    const t = await setup();
+    const port = await freePort(); // nothing listens there
+    const delays: number[] = [];
+    const { link } = makeLink({
+      url: `mqtt://127.0.0.1:${port}`,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      backoff: { initialMs: 20, maxMs: 80, random: () => 0.999 },
+    });
+    t.track(link);
+    link.onStatus((s) => {
+      if (s.state === 'reconnecting') delays.push(s.inMs);
+    });
+    link.start();
+    await until(() => delays.length >= 5, 10_000, 'five attempts');
+    // ceilings 20, 40, 80, 80, 80 times 0.999
+    expect(delays.slice(0, 5)).toEqual([19, 39, 79, 79, 79]);
   });
 });

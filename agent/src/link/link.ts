@@ -113,6 +113,7 @@ export class Link {
 
   /** Opens the state dir (seq, outbox) and starts connecting; returns without waiting for the broker. */
   start(): void {
+    if (this.session) return;
     const dir = this.opts.stateDir;
     this.seq = SeqStore.open(dir, { block: this.opts.seqBlock });
     this.disk = new DiskOutbox(join(dir, 'outbox'), {
