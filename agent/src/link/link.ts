@@ -75,6 +75,8 @@ export class Link {
   private diskSending = 0;
   private oversize = 0;
   private stopped = false;
+  /** Bumped by every spill, so acknowledgements of an earlier connection are ignored. */
+  private epoch = 0;
   private unreportedShed = 0;
   private shedSince: string | null = null;
   private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
@@ -226,6 +228,7 @@ export class Link {
     const disk = this.disk;
     if (!disk || !this.seq || !this.states) return;
     this.draining = true;
+    this.epoch++;
     this.diskSending = 0;
     disk.rewind();
     for (const sent of this.inFlight.values()) disk.append(sent.topic, sent.payload);
@@ -242,6 +245,7 @@ export class Link {
   private drain(): void {
     const disk = this.disk!;
     const session = this.session!;
+    const epoch = this.epoch;
     while (this.draining && session.connected && this.diskSending < this.window) {
       const e = disk.next();
       if (!e) break;
@@ -249,13 +253,14 @@ export class Link {
       const retain = parseTopic(this.opts.topics.prefix, e.topic)?.kind === 'state';
       session.publish(e.topic, e.payload, { qos: 1, retain }).then(
         () => {
+          if (epoch !== this.epoch) return;
           disk.ack(e.id);
           this.diskSending--;
           this.drain();
         },
         (err: unknown) => {
           // Link lost: spill() rewound the outbox. Too big for this broker: skip it for good.
-          if ((err as PbxlinkError).code === 'invalid_args') {
+          if (epoch === this.epoch && (err as PbxlinkError).code === 'invalid_args') {
             this.oversize++;
             disk.ack(e.id);
             this.diskSending--;
