@@ -1,15 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { SCOPES } from '../../../protocol/src/schemas/common';
 import type { Logger } from '../core/log';
 
-/** Key scopes of DESIGN.md ("Commands"); `admin` implies all. */
-export type Scope =
-  | 'read'
-  | 'cdr:read'
-  | 'recordings:read'
-  | 'extensions:write'
-  | 'followme:write'
-  | 'secrets:read'
-  | 'admin';
+/** Key scopes of DESIGN.md ("Commands"); `admin` implies all. One list, in the protocol package. */
+export type Scope = (typeof SCOPES)[number];
 
 /** Who sent the command, after signature verification. */
 export interface Caller {

@@ -10,7 +10,7 @@ export const Channel = Type.Object(
     uniqueid: Type.String({ maxLength: 150 }),
     linkedid: S(150),
     state: Type.String({ maxLength: 64, description: 'ChannelStateDesc' }),
-    state_code: Type.Integer({ minimum: 0 }),
+    state_code: Nullable(Type.Integer({ minimum: 0 })),
     application: S(80),
     application_data: S(1024),
     caller_id_num: S(128),
@@ -49,7 +49,19 @@ export const Call = Type.Object(
 );
 
 /** `state.calls` data and `calls.list` result. */
-export const CallsState = Type.Object({ calls: Type.Array(Call) }, { additionalProperties: false });
+export const CallsState = Type.Object(
+  {
+    calls: Type.Array(Call),
+    count: Type.Optional(Type.Integer({ minimum: 0, description: 'live calls in all' })),
+    truncated: Type.Optional(
+      Type.Boolean({ description: 'the snapshot holds fewer than `count` calls to stay within the size limit; calls.list has all' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `calls.list` part data (a page of calls; the final reply carries the count). */
+export const CallsListPart = Type.Object({ calls: Type.Array(Call) }, { additionalProperties: false });
 
 /** `call.started` / `call.updated` event data. */
 export const CallChangeEvent = Type.Object(
@@ -63,7 +75,17 @@ export const CallEndedEvent = Type.Object(
     call: Call,
     end: Type.Object(
       {
-        reason: Enum(['completed', 'cancelled', 'busy', 'no_answer', 'failed', 'congestion', 'unavailable']),
+        reason: Enum([
+          'completed',
+          'cancelled',
+          'busy',
+          'no_answer',
+          'failed',
+          'congestion',
+          'unavailable',
+          'transferred',
+          'unknown',
+        ]),
         q850_code: Nullable(Type.Integer({ minimum: 0 })),
         q850_text: S(128),
         dial_status: S(32),

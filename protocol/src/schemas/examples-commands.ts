@@ -1,6 +1,9 @@
 /** Example args, results and parts of every command (checked against their schemas in tests). */
 import { EXAMPLE_TS, exampleCdr, examplePbx, exampleResources, stateExamples } from './examples';
 
+const examplePeers = (stateExamples.peers as { peers: unknown[] }).peers;
+const exampleCalls = (stateExamples.calls as { calls: unknown[] }).calls;
+
 const followme = {
   grpnum: '106',
   strategy: 'ringallv2',
@@ -46,8 +49,8 @@ export const commandExamples: Record<string, { args: unknown; result: unknown; p
     },
   },
   'agent.refresh': { args: {}, result: { republished: ['health', 'peers', 'calls', 'disks', 'firewall'] } },
-  'peers.list': { args: {}, result: stateExamples.peers },
-  'calls.list': { args: {}, result: stateExamples.calls },
+  'peers.list': { args: {}, parts: [{ peers: examplePeers }], result: { count: examplePeers.length } },
+  'calls.list': { args: {}, parts: [{ calls: exampleCalls }], result: { count: exampleCalls.length } },
   'system.resources': { args: {}, result: exampleResources },
   'system.disks': { args: {}, result: stateExamples.disks },
   'system.firewall': { args: {}, result: stateExamples.firewall },

@@ -40,7 +40,22 @@ export const Peer = Type.Object(
 );
 
 /** `state.peers` data and `peers.list` result. */
-export const PeersState = Type.Object({ peers: Type.Array(Peer) }, { additionalProperties: false });
+export const PeersState = Type.Object(
+  {
+    peers: Type.Array(Peer),
+    count: Type.Optional(Type.Integer({ minimum: 0, description: 'peers in all' })),
+    truncated: Type.Optional(
+      Type.Boolean({ description: 'the snapshot holds fewer than `count` peers to stay within the size limit; peers.list has all' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `peers.list` part data (a page of peers; the final reply carries the count). */
+export const PeersListPart = Type.Object({ peers: Type.Array(Peer) }, { additionalProperties: false });
+
+/** Final data of a list command streamed in parts. */
+export const ListCount = Type.Object({ count: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
 
 /** `peer.status` event data (AMI PeerStatus, reference §5.6). */
 export const PeerStatusEvent = Type.Object(

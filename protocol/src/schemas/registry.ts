@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { AgentInfoResult, AgentRefreshResult } from './agent-info';
 import { AuditEvent, ConfigChangedEvent } from './audit';
-import { CallChangeEvent, CallEndedEvent, CallsState } from './calls';
+import { CallChangeEvent, CallEndedEvent, CallsListPart, CallsState } from './calls';
 import { CdrQueryArgs, CdrQueryPart, CdrQueryResult, CdrRecord } from './cdr';
 import { NoArgs, type SCOPES } from './common';
 import { eventExamples, stateExamples } from './examples';
@@ -26,7 +26,7 @@ import {
   FollowmeUpdateArgs,
   FollowmeWriteResult,
 } from './followme';
-import { PeerStatusEvent, PeersState } from './peers';
+import { ListCount, PeerStatusEvent, PeersListPart, PeersState } from './peers';
 import { RecordingNewEvent, RecordingsGetArgs, RecordingsGetMeta, RecordingsGetResult } from './recordings';
 import { DisksState, FirewallState, HealthState, SystemResources } from './system';
 
@@ -87,8 +87,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     AgentInfoResult,
   ),
   cmd('agent.refresh', 'read', 'Republish every state snapshot now.', NoArgs, AgentRefreshResult),
-  cmd('peers.list', 'read', 'SIP/PJSIP peers with status and latency (seed `sippeers`).', NoArgs, PeersState),
-  cmd('calls.list', 'read', 'Live calls with their channels (seed `activecall`).', NoArgs, CallsState),
+  cmd(
+    'peers.list',
+    'read',
+    'SIP/PJSIP peers with status and latency, in parts of `{peers}`; done carries `{count}` (seed `sippeers`).',
+    NoArgs,
+    ListCount,
+    PeersListPart,
+  ),
+  cmd(
+    'calls.list',
+    'read',
+    'Live calls with their channels, in parts of `{calls}`; done carries `{count}` (seed `activecall`).',
+    NoArgs,
+    ListCount,
+    CallsListPart,
+  ),
   cmd(
     'system.resources',
     'read',

@@ -95,7 +95,7 @@ export const FirewallState = Type.Object(
   {
     available: Type.Boolean(),
     reason: Type.Optional(Type.String({ maxLength: 500 })),
-    is_exist: Type.Boolean({ description: 'the seed field: iptables rules exist' }),
+    is_exist: Type.Boolean({ description: 'the seed field: the iptables program exists on the box' }),
     active: Type.Boolean(),
     chains: Type.Array(FirewallChain, { maxItems: 1000 }),
   },
