@@ -1,7 +1,7 @@
 // `pbxlink check` as a child process against a real Mosquitto (with passwords), the real MariaDB (a user
 // with a password, unique databases), the AMI simulator, and a closed port for AMI.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,7 @@ function env(over: Record<string, string>): Record<string, string> {
     PBXLINK_AMI_URL: `ami://admin:${AMI_SECRET}@127.0.0.1:${sim.port}`,
     PBXLINK_TRUSTED_KEYS: keysFile,
     PBXLINK_STATE_DIR: join(dir, 'state'),
+    PBXLINK_MONITOR_DIR: dir,
     ...over,
   };
 }
@@ -85,6 +86,8 @@ describe('pbxlink check', () => {
   it('prints the masked configuration with sources, and ok for every working connection (exit 0)', async () => {
     const r = await check(env({}));
     expect(r.line('trusted keys')).toMatch(/ok\s+.*trusted-keys\.json: 1 key\(s\)$/);
+    expect(r.line('state dir')).toMatch(/ok\s+.*\/state: will be created$/);
+    expect(r.line('monitor dir')).toMatch(/ok\s+.*: readable$/);
     expect(r.line('ami')).toMatch(
       new RegExp(`ok\\s+admin@127\\.0\\.0\\.1:${sim.port}: logged in \\(Asterisk Call Manager/`),
     );
@@ -120,15 +123,23 @@ describe('pbxlink check', () => {
     expect(r.code).toBe(1);
   });
 
-  it('reports a refused AMI login and a missing CDR table', async () => {
+  it('reports a refused AMI login, a missing CDR table, a missing monitor dir and a running agent', async () => {
+    const stateDir = join(dir, 'running');
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(join(stateDir, 'agent.lock'), JSON.stringify({ pid: process.pid })); // this process is alive
     const r = await check(
       env({
         PBXLINK_AMI_URL: `ami://admin:not-${AMI_SECRET}@127.0.0.1:${sim.port}`,
         PBXLINK_CDR_DB: `${dbs.cdrDb}_missing`,
+        PBXLINK_MONITOR_DIR: join(dir, 'no-such-monitor'),
+        PBXLINK_STATE_DIR: stateDir,
       }),
     );
     expect(r.line('ami')).toMatch(/FAILED\s+.*login refused: Authentication failed$/);
     expect(r.line('cdr table')).toMatch(/FAILED\s+.*_missing\.cdr: /);
+    expect(r.line('monitor dir')).toMatch(/FAILED\s+.*no-such-monitor: not a directory$/);
+    expect(r.line('state dir')).toContain(`writable; in use by a running pbxlink (pid ${process.pid})`);
+    expect(r.stdout).toMatch(/3 check\(s\) FAILED/);
     expect(r.code).toBe(1);
   });
 

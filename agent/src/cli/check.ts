@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load';
 import { FIELDS } from '../config/schema';
 import { checkTrustedKeysFile } from '../config/trusted-keys-check';
 import { maskSecrets } from '../core/log';
+import { probeMonitorDir, probeStateDir } from './dir-probes';
 import { EXIT } from './exit-codes';
 import { type ProbeResult, probeAmi, probeDb, probeMqtt } from './probes';
 
@@ -81,6 +82,8 @@ export async function runCheck(
       ok: keys.problems.length === 0,
       detail: `${cfg.paths.trusted_keys}: ${keys.problems.length === 0 ? `${keys.count} key(s)` : (keys.problems[0] ?? '')}`,
     },
+    probeStateDir(cfg.paths.state_dir),
+    probeMonitorDir(cfg.paths.monitor_dir),
   ];
   const [ami, db, broker] = await Promise.all([
     probeAmi(cfg.ami, timeoutMs),

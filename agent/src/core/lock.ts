@@ -127,6 +127,12 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
   throw new PbxlinkError('busy', `could not take the lock ${path} (it keeps changing)`, { retryable: true });
 }
 
+/** The pid of the live pbxlink holding the lock in `stateDir`, or undefined (for `pbxlink check`). */
+export function lockOwner(stateDir: string): number | undefined {
+  const owner = readInfo(join(stateDir, LOCK_FILE));
+  return owner && isAlive(owner) ? owner.pid : undefined;
+}
+
 function makeLock(path: string, mine: LockInfo): StateLock {
   let released = false;
   return {
