@@ -187,4 +187,22 @@ describe('link session', () => {
     // ceilings 20, 40, 80, 80, 80 times 0.999
     expect(delays.slice(0, 5)).toEqual([19, 39, 79, 79, 79]);
   });
+
+  it('asks the broker (MQTT 5 CONNECT Maximum Packet Size) not to forward oversized commands', async () => {
+    const t = await setup();
+    const { link } = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, maxIncomingBytes: 4096 });
+    t.track(link);
+    const got: number[] = [];
+    link.onCommand((m) => {
+      got.push(m.payload.length);
+    });
+    link.start();
+    await until(() => link.connected, 5000, 'connected');
+    await t.consumer.client.publishAsync(`${t.base}/cmd`, Buffer.alloc(10_000, 0x61), { qos: 1 });
+    await t.consumer.client.publishAsync(`${t.base}/cmd`, Buffer.alloc(100, 0x62), { qos: 1 });
+    await until(() => got.length >= 1, 5000, 'small command');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([100]);
+    expect(link.connected).toBe(true);
+  });
 });

@@ -20,6 +20,9 @@ export interface BirthInfo {
   pbx: Record<string, unknown>;
 }
 
+/** Largest packet the agent accepts (MQTT 5): a signed command is a few KB. */
+export const DEFAULT_MAX_INCOMING_BYTES = 256 * 1024;
+
 /** Most commands held between CONNACK and birth (a persistent session delivers its queue at once). */
 const MAX_EARLY = 1000;
 
@@ -48,6 +51,8 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   /** Ceiling on outgoing packets; the broker's CONNACK Maximum Packet Size lowers it. */
   maxPacketBytes?: number;
+  /** MQTT 5 CONNECT Maximum Packet Size: the broker does not forward bigger commands to us (bounded input). */
+  maxIncomingBytes?: number;
   backoff?: BackoffOptions;
   clock: Clock;
   log: Logger;
@@ -233,7 +238,14 @@ export class MqttSession {
       queueQoSZero: false,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS ?? 30,
-      ...(v5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS ?? 7 * 86_400 } } : {}),
+      ...(v5
+        ? {
+            properties: {
+              sessionExpiryInterval: o.sessionExpiryS ?? 7 * 86_400,
+              maximumPacketSize: o.maxIncomingBytes ?? DEFAULT_MAX_INCOMING_BYTES,
+            },
+          }
+        : {}),
       will: { topic: o.topics.status, payload: will, qos: 1, retain: true },
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
