@@ -161,3 +161,45 @@ describe('encodeAction', () => {
     );
   });
 });
+
+describe('lifecycle', () => {
+  it('actions before start reject with unavailable; stop is idempotent; start after stop connects again', async () => {
+    const s = await scripted('1.3', {
+      CoreSettings: core('11.25.3'),
+      SIPpeers: noPeers,
+      PJSIPShowEndpoints: unknown,
+    });
+    server = s.server;
+    const c = makeClient(s.port);
+    await expect(c.client.action('Ping')).rejects.toMatchObject({
+      code: 'unavailable',
+      message: 'AMI not connected (action Ping)',
+    });
+    await c.client.stop();
+    await c.client.stop();
+    c.client.start();
+    await c.client.waitReady(3000);
+    await c.client.stop();
+    expect(c.client.state).toBe('stopped');
+    c.client.start();
+    await c.client.waitReady(3000);
+    expect(c.resyncs()).toBe(2);
+    await c.client.stop();
+    expect(c.live.size).toBe(0);
+  });
+
+  it('a server that never greets hits the connect timeout and is retried', async () => {
+    const silent = createServer(() => {});
+    server = silent;
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const addr = silent.address();
+    const c = makeClient(typeof addr === 'object' && addr ? addr.port : 0, { connectTimeoutMs: 100 });
+    c.client.start();
+    await new Promise((r) => setTimeout(r, 500));
+    const connecting = c.statuses.filter((x) => x.state === 'connecting').length;
+    expect(connecting).toBeGreaterThanOrEqual(2);
+    await c.client.stop();
+    expect(c.live.size).toBe(0);
+    silent.close();
+  });
+});
