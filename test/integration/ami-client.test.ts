@@ -105,7 +105,7 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
       expect(sip).toEqual([]);
       expect(pj.map((p) => p.headers.objectname).sort()).toEqual(sim.peers.map((p) => p.name).sort());
     }
-    const call = sim.runScenario('inbound-queue', { speed: 0.02 });
+    const call = sim.runScenario('inbound-queue', { speed: 0.1 });
     await until(() => sim.channels.length > 0, 'a channel');
     const chans = await a.coreShowChannels();
     expect(chans.length).toBeGreaterThan(0);
