@@ -236,4 +236,26 @@ describe('link offline behaviour', () => {
     const seqs = unique.map(seqOf);
     expect(seqs).toEqual(Array.from({ length: N }, (_, k) => seqs[0]! + k));
   });
+
+  it('finds its session (and subscription) again after a broker restart, and still receives commands', async () => {
+    const { link } = newLink();
+    const present: boolean[] = [];
+    link.onStatus((s) => {
+      if (s.state === 'connected') present.push(s.sessionPresent);
+    });
+    const cmds: string[] = [];
+    link.onCommand((m) => {
+      cmds.push(m.payload.toString());
+    });
+    link.start();
+    await until(() => link.connected, 5000, 'connected');
+    await broker.stop();
+    await until(() => !link.connected, 5000, 'link down');
+    await broker.start();
+    await until(() => link.connected, 10_000, 'reconnected');
+    expect(present).toEqual([false, true]);
+    await until(() => consumer.client.connected, 5000, 'consumer back');
+    await consumer.client.publishAsync(`${base}/cmd`, 'after.restart', { qos: 1 });
+    await until(() => cmds.includes('after.restart'), 5000, 'command after restart');
+  });
 });

@@ -91,6 +91,7 @@ export class MqttSession {
   private ready = false;
   private stopping = false;
   private everConnected = false;
+  private subscribed = false;
   private lastError = '';
   private reconnectTimer: Timer | undefined;
   private maxBytes: number;
@@ -287,8 +288,9 @@ export class MqttSession {
     this.maxBytes = brokerMax ? Math.min(brokerMax, configured) : configured;
     const topics = this.opts.topics;
     try {
-      // A present session still holds our P/A/cmd subscription (and the commands queued for us).
-      if (!connack.sessionPresent) {
+      // A present session still holds our P/A/cmd subscription (and the commands queued for us). The first
+      // connect of a process subscribes anyway: the session may date from a run with another topic prefix.
+      if (!connack.sessionPresent || !this.subscribed) {
         const granted = await new Promise<{ qos: number }[]>((resolve, reject) =>
           client.subscribe(topics.cmd, { qos: 1 }, (err, g) => (err ? reject(err) : resolve(g ?? []))),
         );
