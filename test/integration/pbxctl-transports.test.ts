@@ -5,9 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrustedKeys } from '../../protocol/src/signing';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { useProcesses } from '../helpers/process';
-import { answers, type FakeAgent, PBXCTL, startFakeAgent } from './pbxctl-helpers';
+import { answers, buildPbxctl, type FakeAgent, startFakeAgent } from './pbxctl-helpers';
 
 // One contract, re-run for every transport a consumer may use (STYLE.md, "MQTT.js v5").
+
+// pbxctl runs as a child process from an esbuild bundle of the source (what dist/pbxctl.js is).
+let bin: string;
+let cleanupBin: (() => Promise<void>) | undefined;
+beforeAll(async () => {
+  const b = await buildPbxctl();
+  bin = b.file;
+  cleanupBin = b.cleanup;
+});
+afterAll(async () => cleanupBin?.());
+
 describe('pbxctl send over every transport, with broker login', () => {
   const procs = useProcesses();
   let broker: MosquittoBroker;
@@ -16,7 +27,7 @@ describe('pbxctl send over every transport, with broker login', () => {
   const login = { PBXCTL_BROKER_USERNAME: 'ops', PBXCTL_BROKER_PASSWORD: 'pw-ops-1' };
 
   const pbxctl = (args: string[], env: Record<string, string | undefined>) =>
-    procs.runNode(['--import', 'tsx', PBXCTL, ...args], {
+    procs.runNode([bin, ...args], {
       env: { ...process.env, PBXCTL_KEY: join(dir, 'ops-1.key'), ...env },
     });
 
