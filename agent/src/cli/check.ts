@@ -4,8 +4,8 @@
  * one ok/FAILED line per part. Everything printed goes through the secret mask as a last defence.
  */
 
+import { FIELDS } from '../config/fields';
 import type { LoadedConfig } from '../config/load';
-import { FIELDS } from '../config/schema';
 import { checkTrustedKeysFile } from '../config/trusted-keys-check';
 import { maskSecrets } from '../core/log';
 import { probeMonitorDir, probeStateDir } from './dir-probes';

@@ -3,7 +3,7 @@
  * PBXLINK_AMI_URL and PBXLINK_DB_URL carry a login in URL form; their parse errors never echo the URL,
  * which holds a secret.
  */
-import { FIELDS } from './schema';
+import { FIELDS } from './fields';
 import type { RawValue } from './validate';
 
 /** Environment variables read besides the per-knob ones of FIELDS. */

@@ -8,7 +8,8 @@ import { hostname as osHostname } from 'node:os';
 import { parseDocument } from 'yaml';
 import { discover } from './discovery';
 import { applyEnv } from './env';
-import { type AgentConfig, DEFAULT_CONFIG_FILE, deepFreeze, FIELDS, fieldSpec } from './schema';
+import { FIELDS, fieldSpec } from './fields';
+import { type AgentConfig, DEFAULT_CONFIG_FILE, deepFreeze } from './schema';
 import { checkTrustedKeysFile } from './trusted-keys-check';
 import { coerce, crossCheck, type RawValue } from './validate';
 

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXTRA_ENV } from '../../../agent/src/config/env';
+import { FIELDS } from '../../../agent/src/config/fields';
 import { loadConfig } from '../../../agent/src/config/load';
-import { FIELDS } from '../../../agent/src/config/schema';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const doc = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8');
