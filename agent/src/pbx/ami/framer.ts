@@ -78,21 +78,22 @@ export class AmiFramer {
     const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const s = this.tail.length === 0 ? text : this.tail + text;
     const names = this.names;
+    const cap = this.cap;
     let pos = 0;
+    let h = this.st === St.Headers ? this.headers : undefined;
     for (;;) {
       const nl = s.indexOf('\n', pos);
       if (nl < 0) break;
       const crlf = nl > pos && s.charCodeAt(nl - 1) === 13;
       const b = crlf ? nl - 1 : nl;
-      // Fast path: an ordinary `Name: value` line inside an event or response.
-      if (this.st === St.Headers && b > pos && this.size + nl + 1 - pos <= this.cap) {
+      // Fast path: an ordinary `Name: value` line inside an event or response (h set only in that state).
+      if (h !== undefined && b > pos && this.size + nl + 1 - pos <= cap) {
         const colon = s.indexOf(':', pos);
         if (colon >= 0 && colon < b) {
           const key = names.get(s.slice(pos, colon));
           if (key !== undefined && key !== 'event' && key !== 'response' && key !== 'output') {
             const vs = colon + 1 < b && s.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
             const value = b - vs < 13 ? s.slice(vs, b) : ` ${s.slice(vs, b)}`.slice(1);
-            const h = this.headers;
             if (h[key] === undefined) h[key] = value;
             else this.header(key, value);
             this.size += nl + 1 - pos;
@@ -102,6 +103,7 @@ export class AmiFramer {
         }
       }
       this.line(s, pos, b, crlf, nl + 1 - pos);
+      h = this.st === St.Headers ? this.headers : undefined;
       pos = nl + 1;
     }
     if (pos === s.length) this.tail = '';
