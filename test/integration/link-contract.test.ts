@@ -1,8 +1,8 @@
 /** The link's contract suite, re-run for every transport and protocol version, against a real Mosquitto. */
 import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingMessage } from '../../agent/src/link/session';
-import { Value } from '@sinclair/typebox/value';
 import { parseEnvelope } from '../../protocol/src/envelope';
 import { StatusBirth, StatusWill } from '../../protocol/src/schemas/status';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
@@ -47,9 +47,19 @@ const variants: Variant[] = [
   { name: 'mqtt:// MQTT 5', url: () => broker.url, protocolVersion: 5 },
   { name: 'mqtt:// MQTT 3.1.1', url: () => broker.url, protocolVersion: 4 },
   { name: 'ws:// MQTT 5', url: () => broker.wsUrl!, protocolVersion: 5 },
-  { name: 'mqtts:// MQTT 5, pinned CA', url: () => broker.tlsUrl!, protocolVersion: 5, tls: () => broker.caFile! },
+  {
+    name: 'mqtts:// MQTT 5, pinned CA',
+    url: () => broker.tlsUrl!,
+    protocolVersion: 5,
+    tls: () => broker.caFile!,
+  },
   { name: 'wss:// MQTT 5, pinned CA', url: () => wssUrl, protocolVersion: 5, tls: () => wssPki.caFile },
-  { name: 'mqtts:// MQTT 3.1.1, pinned CA', url: () => broker.tlsUrl!, protocolVersion: 4, tls: () => broker.caFile! },
+  {
+    name: 'mqtts:// MQTT 3.1.1, pinned CA',
+    url: () => broker.tlsUrl!,
+    protocolVersion: 4,
+    tls: () => broker.caFile!,
+  },
 ];
 
 describe.each(variants)('link over $name', (v) => {
@@ -81,14 +91,25 @@ describe.each(variants)('link over $name', (v) => {
         got.push(m);
       });
       t.link.start();
-      const birth = await t.consumer.waitFor((m) => m.topic === `${t.base}/status` && m.json?.online === true);
-      expect(birth.json).toMatchObject({ online: true, agent: t.agent, boot_id: t.link.bootId, version: '0.0.0-test' });
+      const birth = await t.consumer.waitFor(
+        (m) => m.topic === `${t.base}/status` && m.json?.online === true,
+      );
+      expect(birth.json).toMatchObject({
+        online: true,
+        agent: t.agent,
+        boot_id: t.link.bootId,
+        version: '0.0.0-test',
+      });
       expect(birth.json.capabilities).toEqual(['cdr.query']);
       expect(Value.Check(StatusBirth, birth.json)).toBe(true);
       // A consumer that reacts to birth: the command must not be lost.
       await t.consumer.client.publishAsync(`${t.base}/cmd`, 'header.payload.sig', {
         qos: 1,
-        properties: { responseTopic: `${t.base}/reply/x1`, correlationData: Buffer.from('c1'), messageExpiryInterval: 60 },
+        properties: {
+          responseTopic: `${t.base}/reply/x1`,
+          correlationData: Buffer.from('c1'),
+          messageExpiryInterval: 60,
+        },
       });
       await until(() => got.length === 1, 5000, 'command delivery');
       expect(got[0]!.payload.toString()).toBe('header.payload.sig');
@@ -110,15 +131,27 @@ describe.each(variants)('link over $name', (v) => {
       t.publisher.publishState('peers', { peers: [{ name: '1001' }] });
       t.publisher.publishEvent('peer.status', { peer: '1001', status: 'Reachable' });
       t.publisher.publishEvent('call.started', { call_id: 'c1' });
-      const env = await t.consumer.waitCount((m) => m.topic.includes('/state/') || m.topic.includes('/events/'), 3);
+      const env = await t.consumer.waitCount(
+        (m) => m.topic.includes('/state/') || m.topic.includes('/events/'),
+        3,
+      );
       const parsed = env.map((m) => parseEnvelope(m.payload));
       expect(parsed.every((p) => p !== null)).toBe(true);
       expect(parsed.map((p) => p!.type)).toEqual(['state.peers', 'peer.status', 'call.started']);
-      expect(env.map((m) => m.topic)).toEqual([`${t.base}/state/peers`, `${t.base}/events/peer.status`, `${t.base}/events/call.started`]);
+      expect(env.map((m) => m.topic)).toEqual([
+        `${t.base}/state/peers`,
+        `${t.base}/events/peer.status`,
+        `${t.base}/events/call.started`,
+      ]);
       const seqs = parsed.map((p) => p!.seq);
       expect(seqs[1]).toBe(seqs[0]! + 1);
       expect(seqs[2]).toBe(seqs[0]! + 2);
-      expect(parsed[0]).toMatchObject({ v: 1, agent: t.agent, boot_id: t.link.bootId, data: { peers: [{ name: '1001' }] } });
+      expect(parsed[0]).toMatchObject({
+        v: 1,
+        agent: t.agent,
+        boot_id: t.link.bootId,
+        data: { peers: [{ name: '1001' }] },
+      });
       // A consumer arriving later gets the snapshot retained, and no event.
       const late = await startConsumer(broker.url, [`${t.base}/state/+`, `${t.base}/events/+`]);
       try {
@@ -165,8 +198,12 @@ describe.each(variants)('link over $name', (v) => {
       const max = t.link.maxPacketBytes;
       expect(max).toBe(96 * 1024);
       const from = t.consumer.seen.length;
-      await expect(t.publisher.publishReply(`${t.base}/reply/r1`, Buffer.alloc(max))).rejects.toMatchObject({ code: 'invalid_args' });
-      await expect(t.publisher.publishBlob('tx1', 0, Buffer.alloc(max - 10))).rejects.toMatchObject({ code: 'invalid_args' });
+      await expect(t.publisher.publishReply(`${t.base}/reply/r1`, Buffer.alloc(max))).rejects.toMatchObject({
+        code: 'invalid_args',
+      });
+      await expect(t.publisher.publishBlob('tx1', 0, Buffer.alloc(max - 10))).rejects.toMatchObject({
+        code: 'invalid_args',
+      });
       t.publisher.publishEvent('cdr.new', { pad: 'x'.repeat(max) });
       expect(t.link.stats().oversize).toBe(1);
       // One that fits goes through, and nothing of the refused ones was sent.

@@ -2,9 +2,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Link } from '../../agent/src/link/link';
-import { Value } from '@sinclair/typebox/value';
 import { parseEnvelope } from '../../protocol/src/envelope';
 import { StatusWill } from '../../protocol/src/schemas/status';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
@@ -49,7 +49,11 @@ beforeEach(async () => {
   agent = testAgentId();
   base = `pbxlink/v1/${agent}`;
   state = tempDir();
-  consumer = await startConsumer(broker.url, [`${base}/#`], { clean: false, clientId: `consumer-${agent}`, properties: { sessionExpiryInterval: 600 } });
+  consumer = await startConsumer(broker.url, [`${base}/#`], {
+    clean: false,
+    clientId: `consumer-${agent}`,
+    properties: { sessionExpiryInterval: 600 },
+  });
 });
 afterEach(async () => {
   child?.kill('SIGKILL');
@@ -61,10 +65,14 @@ afterEach(async () => {
 
 /** Spawns the child link and resolves with a reader of its stdout lines. */
 function spawnChild(): { lines: string[]; proc: ChildProcess } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, broker.url, state.dir, agent], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    cwd: resolve(import.meta.dirname, '../..'),
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', CHILD, broker.url, state.dir, agent],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: resolve(import.meta.dirname, '../..'),
+    },
+  );
   child = proc;
   const lines: string[] = [];
   let buf = '';

@@ -5,7 +5,15 @@ import type { LinkPublisher } from '../../agent/src/link/publisher';
 import type { SessionStatus } from '../../agent/src/link/session';
 import { parseEnvelope } from '../../protocol/src/envelope';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
-import { type Consumer, makeLink, type Seen, startConsumer, tempDir, testAgentId, until } from '../unit/link/harness';
+import {
+  type Consumer,
+  makeLink,
+  type Seen,
+  startConsumer,
+  tempDir,
+  testAgentId,
+  until,
+} from '../unit/link/harness';
 
 let broker: MosquittoBroker;
 let agent: string;
@@ -140,7 +148,9 @@ describe('link offline behaviour', () => {
     expect(Date.parse(report.json.data.since)).toBeGreaterThan(Date.now() - 60_000);
     const got = consumer.seen.filter(isEvent('call.updated'));
     // What survived is the newest, contiguous, and with the dropped ones accounts for all N.
-    expect(got.map((m) => m.json.data.i)).toEqual(Array.from({ length: N - dropped }, (_, i) => dropped + 1 + i));
+    expect(got.map((m) => m.json.data.i)).toEqual(
+      Array.from({ length: N - dropped }, (_, i) => dropped + 1 + i),
+    );
     // The consumer sees the gap in seq right where the report says.
     expect(seqOf(report)).toBe(seqOf(got[got.length - 1]!) + 1);
     expect(link.stats().dropped).toBe(0);
@@ -183,7 +193,9 @@ describe('link offline behaviour', () => {
     expect(got).toEqual(['queued.command.jws']);
     await Promise.all(replies);
     const reply = await consumer.waitFor((m) => m.topic === `${base}/reply/q1`, 5000, from);
-    const birth = consumer.seen.findIndex((m, i) => i >= from && m.topic === `${base}/status` && m.json?.online === true);
+    const birth = consumer.seen.findIndex(
+      (m, i) => i >= from && m.topic === `${base}/status` && m.json?.online === true,
+    );
     expect(birth).toBeGreaterThanOrEqual(from);
     expect(birth).toBeLessThan(consumer.seen.indexOf(reply));
   });
@@ -200,7 +212,11 @@ describe('link offline behaviour', () => {
     await until(() => !link.connected, 10_000, 'link down');
     await broker.start();
     await until(() => link.connected, 10_000, 'reconnected');
-    const births = await consumer.waitCount((m) => m.topic === `${base}/status` && m.json?.online === true, 2, 10_000);
+    const births = await consumer.waitCount(
+      (m) => m.topic === `${base}/status` && m.json?.online === true,
+      2,
+      10_000,
+    );
     expect(births[1]!.json.boot_id).toBe(link.bootId);
     // Killed without saving persistence: the session is gone, so the link must have subscribed again.
     await consumer.client.publishAsync(`${base}/cmd`, 'after.kill', { qos: 1 });
@@ -227,10 +243,15 @@ describe('link offline behaviour', () => {
       clearInterval(timer);
     }
     const N = i;
-    await until(() => new Set(consumer.seen.filter(isEvent('call.updated')).map(seqOf)).size >= N, 20_000, `all ${N} events`);
+    await until(
+      () => new Set(consumer.seen.filter(isEvent('call.updated')).map(seqOf)).size >= N,
+      20_000,
+      `all ${N} events`,
+    );
     // QoS 1 may duplicate what was in flight when the link dropped; consumers drop duplicates by seq.
     const firstBySeq = new Map<number, Seen>();
-    for (const m of consumer.seen.filter(isEvent('call.updated'))) if (!firstBySeq.has(seqOf(m))) firstBySeq.set(seqOf(m), m);
+    for (const m of consumer.seen.filter(isEvent('call.updated')))
+      if (!firstBySeq.has(seqOf(m))) firstBySeq.set(seqOf(m), m);
     const unique = [...firstBySeq.values()];
     expect(unique.map((m) => m.json.data.i)).toEqual(Array.from({ length: N }, (_, k) => k + 1));
     const seqs = unique.map(seqOf);

@@ -14,7 +14,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(brokerOpts: Parameters<typeof startMosquitto>[0] = {}, consumerOpts: Parameters<typeof startConsumer>[2] = {}) {
+async function setup(
+  brokerOpts: Parameters<typeof startMosquitto>[0] = {},
+  consumerOpts: Parameters<typeof startConsumer>[2] = {},
+) {
   const broker: MosquittoBroker = await startMosquitto(brokerOpts);
   cleanups.push(() => broker.close());
   const agent = testAgentId();
@@ -30,7 +33,13 @@ async function setup(brokerOpts: Parameters<typeof startMosquitto>[0] = {}, cons
 describe('link session', () => {
   it('sheds the oldest events under overload, keeps memory bounded, and publishes link.shed {shed, since}', async () => {
     const t = await setup();
-    const { link, publisher } = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, window: 4, queueItems: 100 });
+    const { link, publisher } = makeLink({
+      url: t.broker.url,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      window: 4,
+      queueItems: 100,
+    });
     t.track(link);
     link.start();
     await until(() => link.connected, 5000, 'connected');
@@ -62,7 +71,13 @@ describe('link session', () => {
       },
     });
     const log = pino({ level: 'info' }, dest);
-    const { link } = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, log, backoff: { initialMs: 20, maxMs: 40 } });
+    const { link } = makeLink({
+      url: t.broker.url,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      log,
+      backoff: { initialMs: 20, maxMs: 40 },
+    });
     t.track(link);
     let attempts = 0;
     link.onStatus((s) => {
@@ -105,7 +120,12 @@ describe('link session', () => {
     cleanups.push(other.cleanup);
     const { generateTestPki } = await import('../helpers/tls');
     const wrongCa = await generateTestPki(other.dir);
-    const { link } = makeLink({ url: t.broker.tlsUrl!, stateDir: t.state.dir, agent: t.agent, ca: readFileSync(wrongCa.caFile) });
+    const { link } = makeLink({
+      url: t.broker.tlsUrl!,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      ca: readFileSync(wrongCa.caFile),
+    });
     t.track(link);
     let attempts = 0;
     link.onStatus((s) => {
@@ -124,7 +144,9 @@ describe('link session', () => {
     link.start();
     await until(() => link.connected, 5000, 'connected');
     expect(link.maxPacketBytes).toBe(20_000);
-    await expect(publisher.publishReply(`${t.base}/reply/r`, Buffer.alloc(20_000))).rejects.toMatchObject({ code: 'invalid_args' });
+    await expect(publisher.publishReply(`${t.base}/reply/r`, Buffer.alloc(20_000))).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
     await publisher.publishReply(`${t.base}/reply/r`, Buffer.alloc(19_000));
     const got = await t.consumer.waitFor((m) => m.topic === `${t.base}/reply/r`);
     expect(got.payload.length).toBe(19_000);
@@ -138,16 +160,38 @@ describe('link session', () => {
     t.track(link);
     link.start();
     await until(() => link.connected, 5000, 'connected');
-    await expect(publisher.publishReply(`${t.base}/status`, 'x')).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(publisher.publishReply('pbxlink/v1/other/reply/x', 'x')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(publisher.publishReply(`${t.base}/status`, 'x')).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(publisher.publishReply('pbxlink/v1/other/reply/x', 'x')).rejects.toMatchObject({
+      code: 'forbidden',
+    });
   });
 
   it('logs in with username and password; a wrong password never gets connected and is never logged', async () => {
-    const t = await setup({ users: { agent: 'right-pass-123', consumer: 'c-pass-456' } }, { username: 'consumer', password: 'c-pass-456' });
+    const t = await setup(
+      { users: { agent: 'right-pass-123', consumer: 'c-pass-456' } },
+      { username: 'consumer', password: 'c-pass-456' },
+    );
     const consumer = t.consumer;
     const lines: string[] = [];
-    const log = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-    const bad = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, username: 'agent', password: 'wrong-pass-789', log });
+    const log = pino(
+      { level: 'debug' },
+      new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    );
+    const bad = makeLink({
+      url: t.broker.url,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      username: 'agent',
+      password: 'wrong-pass-789',
+      log,
+    });
     t.track(bad.link);
     let attempts = 0;
     bad.link.onStatus((s) => {
@@ -160,7 +204,14 @@ describe('link session', () => {
     expect(lines.join('')).not.toContain('wrong-pass-789');
     const other = tempDir();
     cleanups.push(other.cleanup);
-    const good = makeLink({ url: t.broker.url, stateDir: other.dir, agent: t.agent, username: 'agent', password: 'right-pass-123', log });
+    const good = makeLink({
+      url: t.broker.url,
+      stateDir: other.dir,
+      agent: t.agent,
+      username: 'agent',
+      password: 'right-pass-123',
+      log,
+    });
     t.track(good.link);
     good.link.start();
     await until(() => good.link.connected, 10_000, 'connected with password');
@@ -190,7 +241,12 @@ describe('link session', () => {
 
   it('asks the broker (MQTT 5 CONNECT Maximum Packet Size) not to forward oversized commands', async () => {
     const t = await setup();
-    const { link } = makeLink({ url: t.broker.url, stateDir: t.state.dir, agent: t.agent, maxIncomingBytes: 4096 });
+    const { link } = makeLink({
+      url: t.broker.url,
+      stateDir: t.state.dir,
+      agent: t.agent,
+      maxIncomingBytes: 4096,
+    });
     t.track(link);
     const got: number[] = [];
     link.onCommand((m) => {

@@ -32,7 +32,11 @@ export interface SegmentLine {
  * Reads the complete lines of a segment starting at `offset` (file size `size`): one 64 KB read, or
  * exactly up to the end of a line longer than that. `consumed` is 0 when no complete line is there.
  */
-export function readLines(file: string, offset: number, size: number): { lines: SegmentLine[]; consumed: number } {
+export function readLines(
+  file: string,
+  offset: number,
+  size: number,
+): { lines: SegmentLine[]; consumed: number } {
   const fd = openSync(file, 'r');
   try {
     let len = Math.min(READ_CHUNK, size - offset);
@@ -52,7 +56,11 @@ export function readLines(file: string, offset: number, size: number): { lines: 
       const line = buf.toString('utf8', start, end);
       const tab = line.indexOf('\t');
       const at = offset + end + 1;
-      lines.push(tab > 0 ? { topic: line.slice(0, tab), payload: line.slice(tab + 1), end: at } : { topic: '', payload: '', end: at });
+      lines.push(
+        tab > 0
+          ? { topic: line.slice(0, tab), payload: line.slice(tab + 1), end: at }
+          : { topic: '', payload: '', end: at },
+      );
       start = end + 1;
     }
     return { lines, consumed: nl + 1 };

@@ -1,15 +1,7 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PbxlinkError } from '../core/errors';
-import { listSegments, readJson, readLines, scanSegment, type Segment } from './outbox-files';
+import { listSegments, readJson, readLines, type Segment, scanSegment } from './outbox-files';
 
 /** Default bound of the on-disk outbox (issue 4 part 3). */
 export const DEFAULT_OUTBOX_BYTES = 64 * 1024 * 1024;
@@ -77,7 +69,8 @@ export class DiskOutbox {
     this.segmentBytes = Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(this.maxBytes / 4));
     this.cursorDelayMs = opts.cursorDelayMs ?? 200;
     this.now = opts.now ?? Date.now;
-    if (!(this.segmentBytes >= 256)) throw new PbxlinkError('invalid_args', `outbox bound ${this.maxBytes} is too small`);
+    if (!(this.segmentBytes >= 256))
+      throw new PbxlinkError('invalid_args', `outbox bound ${this.maxBytes} is too small`);
     mkdirSync(dir, { recursive: true });
     this.load();
   }
@@ -303,7 +296,10 @@ export class DiskOutbox {
 
   private writeCursor(): void {
     const tmp = join(this.dir, 'cursor.tmp');
-    writeFileSync(tmp, JSON.stringify({ segment: this.cursor.seg, offset: this.cursor.offset, acked: this.cursor.acked }));
+    writeFileSync(
+      tmp,
+      JSON.stringify({ segment: this.cursor.seg, offset: this.cursor.offset, acked: this.cursor.acked }),
+    );
     renameSync(tmp, join(this.dir, 'cursor'));
   }
 
@@ -315,7 +311,11 @@ export class DiskOutbox {
 
   /** Reloads what an earlier process left: segments (a torn last line is cut off), cursor, dropped count. */
   private load(): void {
-    const cur = readJson(join(this.dir, 'cursor')) as { segment?: number; offset?: number; acked?: number } | null;
+    const cur = readJson(join(this.dir, 'cursor')) as {
+      segment?: number;
+      offset?: number;
+      acked?: number;
+    } | null;
     const drop = readJson(join(this.dir, 'dropped')) as { dropped?: number; since?: string | null } | null;
     if (drop && Number.isSafeInteger(drop.dropped)) {
       this.droppedCount = drop.dropped!;
@@ -334,7 +334,11 @@ export class DiskOutbox {
     }
     const head = this.segments[0];
     if (head && head.n === curSeg && Number.isSafeInteger(cur?.offset) && Number.isSafeInteger(cur?.acked)) {
-      this.cursor = { seg: head.n, offset: Math.min(cur!.offset!, head.size), acked: Math.min(cur!.acked!, head.entries) };
+      this.cursor = {
+        seg: head.n,
+        offset: Math.min(cur!.offset!, head.size),
+        acked: Math.min(cur!.acked!, head.entries),
+      };
     } else {
       this.cursor = { seg: head ? head.n : Math.max(1, curSeg), offset: 0, acked: 0 };
     }

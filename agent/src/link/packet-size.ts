@@ -42,6 +42,7 @@ export function publishPacketSize(
   opts: { qos?: 0 | 1 | 2; protocolVersion?: 4 | 5; properties?: PublishProperties } = {},
 ): number {
   const props = opts.protocolVersion === 4 ? -1 : propertiesLength(opts.properties);
-  const remaining = str(topic) + ((opts.qos ?? 1) > 0 ? 2 : 0) + (props < 0 ? 0 : varintLen(props) + props) + payloadBytes;
+  const remaining =
+    str(topic) + ((opts.qos ?? 1) > 0 ? 2 : 0) + (props < 0 ? 0 : varintLen(props) + props) + payloadBytes;
   return 1 + varintLen(remaining) + remaining;
 }

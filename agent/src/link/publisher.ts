@@ -1,8 +1,8 @@
+import { stateType } from '../../../protocol/src/envelope';
 import type { Clock } from '../core/clock';
 import { PbxlinkError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { Publisher, StateName } from '../core/module';
-import { stateType } from '../../../protocol/src/envelope';
 import type { Link } from './link';
 import type { PublishProperties } from './packet-size';
 
@@ -36,7 +36,12 @@ export class LinkPublisher implements Publisher {
   /** A reply to a command (QoS 1, not retained), with MQTT 5 properties (Correlation Data); resolves on PUBACK. */
   publishReply(topic: string, payload: string | Buffer, properties?: PublishProperties): Promise<void> {
     if (!this.link.topics.replyBase || !topic.startsWith(this.link.topics.replyBase)) {
-      return Promise.reject(new PbxlinkError('forbidden', `reply topic ${JSON.stringify(topic)} is not under ${this.link.topics.replyBase}`));
+      return Promise.reject(
+        new PbxlinkError(
+          'forbidden',
+          `reply topic ${JSON.stringify(topic)} is not under ${this.link.topics.replyBase}`,
+        ),
+      );
     }
     return this.link.publishRaw(topic, payload, { qos: 1, retain: false, properties });
   }

@@ -24,5 +24,7 @@ export function renderEnvelope(agent: string, rec: OutRecord, seq: number): stri
 
 /** Upper bound of the envelope's UTF-8 size, whatever seq it gets. */
 export function envelopeMaxBytes(agent: string, rec: OutRecord): number {
-  return Buffer.byteLength(renderEnvelope(agent, { ...rec, data: '' }, MAX_SEQ)) + Buffer.byteLength(rec.data);
+  return (
+    Buffer.byteLength(renderEnvelope(agent, { ...rec, data: '' }, MAX_SEQ)) + Buffer.byteLength(rec.data)
+  );
 }

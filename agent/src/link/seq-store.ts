@@ -39,20 +39,27 @@ export class SeqStore {
   /** Opens (or creates) the counter in `dir`; the first `next()` is the persisted mark + 1. */
   static open(dir: string, opts: { block?: number } = {}): SeqStore {
     const block = opts.block ?? DEFAULT_SEQ_BLOCK;
-    if (!Number.isSafeInteger(block) || block < 1) throw new PbxlinkError('invalid_args', `invalid seq block ${block}`);
+    if (!Number.isSafeInteger(block) || block < 1)
+      throw new PbxlinkError('invalid_args', `invalid seq block ${block}`);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'seq');
     let persisted = 0;
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as { high_water?: unknown };
-      if (typeof parsed.high_water === 'number' && Number.isSafeInteger(parsed.high_water) && parsed.high_water >= 0) {
+      if (
+        typeof parsed.high_water === 'number' &&
+        Number.isSafeInteger(parsed.high_water) &&
+        parsed.high_water >= 0
+      ) {
         persisted = parsed.high_water;
       } else {
         throw new PbxlinkError('internal', `seq file ${file} is malformed`);
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new PbxlinkError('internal', `cannot read seq file ${file}; refusing to reuse seqs`, { cause: err });
+        throw new PbxlinkError('internal', `cannot read seq file ${file}; refusing to reuse seqs`, {
+          cause: err,
+        });
       }
     }
     return new SeqStore(file, block, persisted);

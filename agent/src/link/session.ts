@@ -326,7 +326,10 @@ export class MqttSession {
 
   private deliver(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const msg: IncomingMessage = { topic, payload, properties: packet.properties ?? {}, dup: packet.dup };
-    if (this.ready) return this.dispatch(msg);
+    if (this.ready) {
+      this.dispatch(msg);
+      return;
+    }
     if (this.early.length >= MAX_EARLY) {
       this.opts.log.warn({ topic }, 'too many commands before birth; dropped one');
       return;

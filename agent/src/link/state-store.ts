@@ -19,7 +19,14 @@ export class StateStore {
       try {
         const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as OutRecord;
         if (typeof rec.topic === 'string' && typeof rec.data === 'string' && typeof rec.type === 'string') {
-          this.latest.set(rec.topic, { kind: 'state', topic: rec.topic, type: rec.type, ts: rec.ts, bootId: rec.bootId, data: rec.data });
+          this.latest.set(rec.topic, {
+            kind: 'state',
+            topic: rec.topic,
+            type: rec.type,
+            ts: rec.ts,
+            bootId: rec.bootId,
+            data: rec.data,
+          });
           continue;
         }
       } catch {
@@ -37,7 +44,14 @@ export class StateStore {
   /** Keeps `rec` as the latest snapshot of its topic (on disk before returning). */
   put(rec: OutRecord): void {
     const file = this.file(rec.topic);
-    const plain: OutRecord = { kind: 'state', topic: rec.topic, type: rec.type, ts: rec.ts, bootId: rec.bootId, data: rec.data };
+    const plain: OutRecord = {
+      kind: 'state',
+      topic: rec.topic,
+      type: rec.type,
+      ts: rec.ts,
+      bootId: rec.bootId,
+      data: rec.data,
+    };
     writeFileSync(`${file}.tmp`, JSON.stringify(plain), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
     this.latest.set(rec.topic, plain);

@@ -15,6 +15,8 @@ export interface Seen {
   topic: string;
   payload: Buffer;
   retain: boolean;
+  /** The parsed JSON payload (tests index into it freely). */
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience; assertions check the shape
   json: any;
 }
 
@@ -30,7 +32,11 @@ export interface Consumer {
 }
 
 /** Connects a raw mqtt.js consumer and subscribes (QoS 1) before resolving. */
-export async function startConsumer(url: string, filters: string[], opts: IClientOptions = {}): Promise<Consumer> {
+export async function startConsumer(
+  url: string,
+  filters: string[],
+  opts: IClientOptions = {},
+): Promise<Consumer> {
   const client = connect(url, { reconnectPeriod: 200, protocolVersion: 5, ...opts });
   const seen: Seen[] = [];
   const waiters = new Set<() => void>();
@@ -61,7 +67,11 @@ export async function startConsumer(url: string, filters: string[], opts: IClien
       };
       const t = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`timed out: ${seen.filter(pred).length}/${n} matching messages (saw ${seen.length} in all)`));
+        reject(
+          new Error(
+            `timed out: ${seen.filter(pred).length}/${n} matching messages (saw ${seen.length} in all)`,
+          ),
+        );
       }, ms);
       waiters.add(check);
       check();
@@ -98,7 +108,12 @@ export function makeLink(o: { url: string; stateDir: string; agent: string } & P
   const link = new Link({
     topics: agentTopics('pbxlink/v1', o.agent),
     bootId: newBootId(),
-    birth: () => ({ version: '0.0.0-test', started_at: new Date().toISOString(), capabilities: ['cdr.query'], pbx: { dialect: '16', asterisk_version: '16.30.0', ami_version: '5.0.0', chan_sip: true, pjsip: false } }),
+    birth: () => ({
+      version: '0.0.0-test',
+      started_at: new Date().toISOString(),
+      capabilities: ['cdr.query'],
+      pbx: { dialect: '16', asterisk_version: '16.30.0', ami_version: '5.0.0', chan_sip: true, pjsip: false },
+    }),
     backoff: { initialMs: 50, maxMs: 300 },
     clock: systemClock,
     log,

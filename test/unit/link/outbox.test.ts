@@ -63,7 +63,9 @@ describe('DiskOutbox', () => {
     a.close();
     const b = new DiskOutbox(dir, { segmentBytes: 256 });
     expect(b.entries).toBe(18);
-    expect(drain(b).map((e) => JSON.parse(e.payload).n)).toEqual(Array.from({ length: 18 }, (_, i) => i + 13));
+    expect(drain(b).map((e) => JSON.parse(e.payload).n)).toEqual(
+      Array.from({ length: 18 }, (_, i) => i + 13),
+    );
     b.close();
   });
 
@@ -83,7 +85,11 @@ describe('DiskOutbox', () => {
 
   it('drops the oldest segments at the bound and counts what was dropped', () => {
     const dir = tmp();
-    const o = new DiskOutbox(dir, { maxBytes: 4096, segmentBytes: 1024, now: () => Date.parse('2026-01-01T00:00:00Z') });
+    const o = new DiskOutbox(dir, {
+      maxBytes: 4096,
+      segmentBytes: 1024,
+      now: () => Date.parse('2026-01-01T00:00:00Z'),
+    });
     const payload = (i: number) => JSON.stringify({ n: i, pad: 'x'.repeat(80) });
     for (let i = 1; i <= 200; i++) o.append('t', payload(i));
     expect(o.bytes).toBeLessThanOrEqual(4096);

@@ -2,7 +2,14 @@ import { generate } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { type PublishProperties, publishPacketSize } from '../../../agent/src/link/packet-size';
 
-const cases: { name: string; topic: string; bytes: number; qos: 0 | 1; v: 4 | 5; props?: PublishProperties }[] = [
+const cases: {
+  name: string;
+  topic: string;
+  bytes: number;
+  qos: 0 | 1;
+  v: 4 | 5;
+  props?: PublishProperties;
+}[] = [
   { name: 'tiny v5', topic: 'p/a/events/x', bytes: 10, qos: 1, v: 5 },
   { name: 'tiny v4', topic: 'p/a/events/x', bytes: 10, qos: 1, v: 4 },
   { name: 'qos 0', topic: 'p/a/events/x', bytes: 10, qos: 0, v: 5 },
@@ -41,6 +48,8 @@ describe('publishPacketSize', () => {
       } as Parameters<typeof generate>[0],
       { protocolVersion: c.v },
     );
-    expect(publishPacketSize(c.topic, c.bytes, { qos: c.qos, protocolVersion: c.v, properties: c.props })).toBe(packet.length);
+    expect(
+      publishPacketSize(c.topic, c.bytes, { qos: c.qos, protocolVersion: c.v, properties: c.props }),
+    ).toBe(packet.length);
   });
 });

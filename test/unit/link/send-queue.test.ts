@@ -2,8 +2,22 @@ import { describe, expect, it } from 'vitest';
 import type { OutRecord } from '../../../agent/src/link/record';
 import { SendQueue } from '../../../agent/src/link/send-queue';
 
-const ev = (n: number): OutRecord => ({ kind: 'event', topic: 'p/a/events/e', type: 'e', ts: 't', bootId: 'b', data: `{"n":${n}}` });
-const st = (topic: string, v: number): OutRecord => ({ kind: 'state', topic, type: 'state.x', ts: 't', bootId: 'b', data: `{"v":${v}}` });
+const ev = (n: number): OutRecord => ({
+  kind: 'event',
+  topic: 'p/a/events/e',
+  type: 'e',
+  ts: 't',
+  bootId: 'b',
+  data: `{"n":${n}}`,
+});
+const st = (topic: string, v: number): OutRecord => ({
+  kind: 'state',
+  topic,
+  type: 'state.x',
+  ts: 't',
+  bootId: 'b',
+  data: `{"v":${v}}`,
+});
 
 describe('SendQueue', () => {
   it('is FIFO', () => {

@@ -14,7 +14,14 @@ const tmp = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-const st = (topic: string, v: number): OutRecord => ({ kind: 'state', topic, type: 'state.x', ts: '2026-01-01T00:00:00.000Z', bootId: 'b1', data: `{"v":${v}}` });
+const st = (topic: string, v: number): OutRecord => ({
+  kind: 'state',
+  topic,
+  type: 'state.x',
+  ts: '2026-01-01T00:00:00.000Z',
+  bootId: 'b1',
+  data: `{"v":${v}}`,
+});
 
 describe('StateStore', () => {
   it('keeps only the latest snapshot per topic, across a restart', () => {
