@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,14 +68,16 @@ export interface MosquittoBroker {
 }
 
 const running = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
-/** Make sure no broker outlives the test worker, even when a test forgets close(). */
+/** Make sure no broker or temp dir outlives the test worker, even when a test forgets close(). */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const c of running) c.kill('SIGKILL');
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
   });
 }
 
@@ -149,14 +151,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'pbxlink-mosq-'));
+  liveDirs.add(dir);
+  try {
+    return await launch(opts, dir);
+  } catch (e) {
+    liveDirs.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Sets up `dir` and starts the broker; retries with new ports when another process took one meanwhile. */
+async function launch(opts: MosquittoOptions, dir: string): Promise<MosquittoBroker> {
   await mkdir(join(dir, 'data'));
-  const free = await freePorts(4);
-  const ports: Ports = {
-    tcp: free[0]!,
-    ws: opts.websockets ? free[1] : undefined,
-    tls: opts.tls ? free[2] : undefined,
-    wss: opts.websockets && opts.tls ? free[3] : undefined,
-  };
   const pki = opts.tls ? await generateTestPki(dir) : undefined;
   if (opts.users) {
     const pw = Object.entries(opts.users).map(([u, p]) => `${u}:${p}`);
@@ -165,7 +172,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   if (opts.acl) await writeFile(join(dir, 'acl'), `${opts.acl.join('\n')}\n`);
   const confFile = join(dir, 'mosquitto.conf');
-  await writeFile(confFile, buildConfig(opts, dir, ports, pki));
+  let ports: Ports = { tcp: 0 };
 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -216,7 +223,24 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     clearTimeout(t);
   };
 
-  await start();
+  // Ports are chosen by the OS, then closed and handed to mosquitto: another process may grab one in between.
+  for (let attempt = 1; ; attempt++) {
+    const free = await freePorts(4);
+    ports = {
+      tcp: free[0]!,
+      ws: opts.websockets ? free[1] : undefined,
+      tls: opts.tls ? free[2] : undefined,
+      wss: opts.websockets && opts.tls ? free[3] : undefined,
+    };
+    await writeFile(confFile, buildConfig(opts, dir, ports, pki));
+    try {
+      await start();
+      break;
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/i.test((e as Error).message)) throw e;
+      log.length = 0;
+    }
+  }
   return {
     url: `mqtt://127.0.0.1:${ports.tcp}`,
     port: ports.tcp,
@@ -236,6 +260,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     kill: () => halt('SIGKILL'),
     close: async () => {
       await halt('SIGTERM');
+      liveDirs.delete(dir);
       await rm(dir, { recursive: true, force: true });
     },
   };
