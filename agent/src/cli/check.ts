@@ -60,7 +60,9 @@ export async function runCheck(
   out: (line: string) => void,
   timeoutMs = 5000,
 ): Promise<number> {
-  const print = (l: string) => out(maskSecrets(l, loaded.secrets));
+  // Same floor as the logger: masking 1-2 character strings would garble every line.
+  const secrets = loaded.secrets.filter((x) => x.length >= 3);
+  const print = (l: string) => out(maskSecrets(l, secrets));
   for (const l of renderConfig(loaded)) print(l);
   if (loaded.notes.length > 0) {
     print('');

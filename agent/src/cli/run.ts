@@ -82,7 +82,11 @@ export async function runAgent(
   version: string,
   err: (line: string) => void,
 ): Promise<number> {
-  const mask = (l: string) => maskSecrets(l, loaded.secrets);
+  const mask = (l: string) =>
+    maskSecrets(
+      l,
+      loaded.secrets.filter((x) => x.length >= 3),
+    );
   if (!loaded.config) {
     for (const p of loaded.problems) err(mask(`config error: ${p}`));
     err(
