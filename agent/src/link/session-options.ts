@@ -1,0 +1,136 @@
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { AgentTopics } from '../../../protocol/src/topics';
+import type { BackoffOptions } from '../core/backoff';
+import type { Clock } from '../core/clock';
+import type { Logger } from '../core/log';
+import type { PublishProperties } from './packet-size';
+
+/** What the birth message says about this agent besides online/agent/boot_id (DESIGN.md "Topics"). */
+export interface BirthInfo {
+  version: string;
+  started_at: string;
+  capabilities: string[];
+  pbx: Record<string, unknown>;
+}
+
+/** Largest packet the agent accepts (MQTT 5): a signed command is a few KB. */
+export const DEFAULT_MAX_INCOMING_BYTES = 256 * 1024;
+
+/** Most commands held between CONNACK and birth (a persistent session delivers its queue at once). */
+export const MAX_EARLY = 1000;
+
+/** Connection settings of the MQTT session. */
+export interface SessionOptions {
+  /** `mqtt://`, `mqtts://`, `ws://` or `wss://`. */
+  url: string;
+  topics: AgentTopics;
+  bootId: string;
+  /** Read at every (re)connect, so the birth carries what the agent knows by then. */
+  birth: () => BirthInfo;
+  /** 5 (default) or 4 for MQTT 3.1.1 brokers. */
+  protocolVersion?: 4 | 5;
+  username?: string;
+  password?: string;
+  /** CA certificate(s) to pin for mqtts/wss (PEM). */
+  ca?: string | Buffer;
+  /** Client certificate and key (PEM) for brokers that require them. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Client id; default `pbxlink-<agent>`, stable so the broker keeps the persistent session. */
+  clientId?: string;
+  keepaliveS?: number;
+  /** MQTT 5 Session Expiry Interval: how long the broker keeps commands for an offline agent. */
+  sessionExpiryS?: number;
+  connectTimeoutMs?: number;
+  /** Ceiling on outgoing packets; the broker's CONNACK Maximum Packet Size lowers it. */
+  maxPacketBytes?: number;
+  /** MQTT 5 CONNECT Maximum Packet Size: the broker does not forward bigger commands to us (bounded input). */
+  maxIncomingBytes?: number;
+  backoff?: BackoffOptions;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A message received on `P/A/cmd`, with its MQTT 5 properties (Response Topic, Correlation Data, Message Expiry). */
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  properties: NonNullable<IPublishPacket['properties']>;
+  dup: boolean;
+}
+
+/** Link transitions, for health and logs. `connected` means birth is on the broker (ready for commands). */
+export type SessionStatus =
+  | { state: 'connected'; sessionPresent: boolean; maxPacketBytes: number }
+  | { state: 'lost'; reason: string }
+  | { state: 'reconnecting'; inMs: number; attempt: number };
+
+/** Options of one publish. */
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+  properties?: PublishProperties;
+}
+
+/** mqtt.js options: persistent session, last will, no mqtt.js reconnect (the session drives it with Backoff). */
+export function buildClientOptions(o: SessionOptions, protocolVersion: 4 | 5, will: Buffer): IClientOptions {
+  const v5 = protocolVersion === 5;
+  return {
+    protocolVersion,
+    clientId: o.clientId ?? `pbxlink-${o.topics.agent}`,
+    clean: false,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    queueQoSZero: false,
+    connectTimeout: o.connectTimeoutMs ?? 10_000,
+    keepalive: o.keepaliveS ?? 30,
+    ...(v5
+      ? {
+          properties: {
+            sessionExpiryInterval: o.sessionExpiryS ?? 7 * 86_400,
+            maximumPacketSize: o.maxIncomingBytes ?? DEFAULT_MAX_INCOMING_BYTES,
+          },
+        }
+      : {}),
+    will: { topic: o.topics.status, payload: will, qos: 1, retain: true },
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.ca !== undefined ? { ca: o.ca } : {}),
+    ...(o.cert !== undefined ? { cert: o.cert } : {}),
+    ...(o.key !== undefined ? { key: o.key } : {}),
+    rejectUnauthorized: true,
+  };
+}
+
+/** Sets TCP_NODELAY on the client's socket (TCP and TLS streams have setNoDelay; ws sets it on its own socket). */
+export function noDelay(client: MqttClient): void {
+  const s = client.stream as unknown as { setNoDelay?: (on: boolean) => void } | undefined;
+  if (s && typeof s.setNoDelay === 'function') s.setNoDelay(true);
+}
+
+/** The broker URL without credentials, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/** Rejects when `p` has not settled within `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
