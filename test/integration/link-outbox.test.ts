@@ -64,6 +64,7 @@ describe('link offline behaviour', () => {
     await until(() => !link.connected, 5000, 'link down');
     for (let i = 1; i <= 200; i++) publisher.publishEvent('call.updated', { i });
     expect(link.stats().outboxEntries).toBe(200);
+    expect(link.health().status).toBe('down');
     await new Promise((r) => setTimeout(r, 300));
     await broker.start();
     const got = await consumer.waitCount(isEvent('call.updated'), 200, 20_000);
@@ -71,6 +72,7 @@ describe('link offline behaviour', () => {
     const seqs = got.map(seqOf);
     expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => seqs[0]! + i));
     await until(() => link.stats().outboxEntries === 0, 5000, 'outbox emptied');
+    await until(() => link.health().status === 'ok', 5000, 'health ok');
     expect(statuses).toContain('lost');
     expect(statuses).toContain('reconnecting');
     expect(statuses.filter((s) => s === 'connected')).toHaveLength(2);

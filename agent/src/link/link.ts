@@ -77,6 +77,7 @@ export class Link {
   private stopped = false;
   /** Bumped by every spill, so acknowledgements of an earlier connection are ignored. */
   private epoch = 0;
+  private downReason = 'connecting';
   private unreportedShed = 0;
   private shedSince: string | null = null;
   private readonly statusListeners: ((s: SessionStatus) => void)[] = [];
@@ -175,6 +176,13 @@ export class Link {
     return this.sessionOrThrow().publish(topic, payload, opts);
   }
 
+  /** The broker link as a component of state/health: ok when connected, else down with the last reason. */
+  health(): { status: 'ok' | 'degraded' | 'down'; reason?: string } {
+    if (!this.connected) return { status: 'down', reason: this.downReason };
+    if (this.draining) return { status: 'degraded', reason: 'replaying the outbox' };
+    return { status: 'ok' };
+  }
+
   /** Counters for health and benchmarks. */
   stats(): LinkStats {
     return {
@@ -219,6 +227,7 @@ export class Link {
       this.draining = true;
       this.drain();
     } else if (s.state === 'lost') {
+      this.downReason = s.reason;
       this.spill();
     }
   }
