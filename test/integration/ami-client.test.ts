@@ -92,6 +92,18 @@ describe.each(DIALECTS)('AMI client against the simulator, Asterisk $dialect', (
     off();
   });
 
+  it('loses no event under a burst of concurrent calls', async () => {
+    c.client.start();
+    await c.client.waitReady(5000);
+    const hangups: AmiMessage[] = [];
+    c.client.onEvent(['Hangup'], (m) => hangups.push(m));
+    const r = await sim.runScenario('concurrent', { speed: 0, count: 40 });
+    expect(r.uniqueids.length).toBeGreaterThanOrEqual(40);
+    await until(() => hangups.length >= r.uniqueids.length, 'every Hangup');
+    const ids = new Set(hangups.map((m) => m.headers.uniqueid));
+    expect([...ids].sort()).toEqual([...r.uniqueids].sort());
+  });
+
   it('collects list actions until their completion event', async () => {
     c.client.start();
     await c.client.waitReady(5000);

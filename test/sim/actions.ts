@@ -2,6 +2,7 @@
 import { runCli } from './cli-commands';
 import { coreShowChannels, pjsipShowEndpoints, sipPeers, sipShowPeer } from './lists';
 import type { SimState } from './sim-state';
+import type { ReloadVia } from './system-events';
 import { type ActionMessage, type Fields, frame, idField, response, timestamp } from './wire';
 
 /** One action handler: returns the bytes to write. */
@@ -9,7 +10,7 @@ export type ActionHandler = (s: SimState, m: ActionMessage, hooks: ActionHooks) 
 
 /** Side effects an action may trigger on the simulator. */
 export interface ActionHooks {
-  onReload(module: string): void;
+  onReload(module: string, via: ReloadVia): void;
 }
 
 /** Ping (§1.4): no Message line; `Timestamp: <sec>.<usec6>` on 1.8+. */
@@ -166,7 +167,7 @@ function reload(s: SimState, m: ActionMessage, hooks: ActionHooks): string {
   if (s.profile.chanSip) known.push('chan_sip', 'chan_sip.so');
   if (s.profile.pjsip) known.push('res_pjsip', 'res_pjsip.so', 'chan_pjsip', 'chan_pjsip.so');
   if (mod && !known.includes(mod.toLowerCase())) return response('Error', id, { message: 'No such module' });
-  hooks.onReload(mod || 'All');
+  hooks.onReload(mod || 'All', 'manager');
   return response('Success', id, { message: 'Module Reloaded' });
 }
 

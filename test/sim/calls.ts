@@ -36,6 +36,7 @@ export interface NewChannelSpec {
 export class CallKit {
   private readonly h: CallHost;
   private bridgeSeq = 0;
+  private readonly requested = new WeakSet<SimChannel>();
 
   constructor(host: CallHost) {
     this.h = host;
@@ -157,9 +158,16 @@ export class CallKit {
     this.h.emit(ev.bridgeEvent(this.p, 'BridgeDestroy', br));
   }
 
-  /** Hangs up: HangupRequest (12+), Hangup with cause (§5.2); removes the channel from the model first. */
+  /** The far end hung up (12+: HangupRequest now; the Hangup follows once the dialplan unwinds). */
+  requestHangup(ch: SimChannel, cause: number): void {
+    if (!this.p.hangupRequest || this.requested.has(ch)) return;
+    this.requested.add(ch);
+    this.h.emit(ev.hangupRequest(this.p, ch, cause));
+  }
+
+  /** Hangs up: HangupRequest (12+, once), Hangup with cause (§5.2); removes the channel from the model first. */
   hangup(ch: SimChannel, cause: number): void {
-    if (this.p.hangupRequest) this.h.emit(ev.hangupRequest(this.p, ch, cause));
+    this.requestHangup(ch, cause);
     const list = this.h.state.channels;
     const i = list.indexOf(ch);
     if (i >= 0) list.splice(i, 1);

@@ -11,6 +11,7 @@ import {
 } from './cli-render';
 import type { PeerSpec, SimChannel } from './model';
 import type { DialectProfile } from './profiles';
+import type { ReloadVia } from './system-events';
 
 /** What the CLI reads. */
 export interface CliContext {
@@ -23,7 +24,7 @@ export interface CliContext {
   startedAt: number;
   reloadedAt: number;
   /** Called by `module reload` / `moh reload` / `sip reload`. */
-  onReload?: (module: string) => void;
+  onReload?: (module: string, via: ReloadVia) => void;
 }
 
 /** Result of one CLI command: its text, and whether the handler failed (14+ then answers Error, §2.2). */
@@ -113,21 +114,21 @@ function commandTable(p: DialectProfile): Array<[string[], Handler]> {
     [
       ['module', 'reload'],
       (a, c) => {
-        c.onReload?.(a[0] ?? 'All');
+        c.onReload?.(a[0] ?? 'All', 'cli');
         return ok('');
       },
     ],
     [
       ['moh', 'reload'],
       (_a, c) => {
-        c.onReload?.('res_musiconhold');
+        c.onReload?.('res_musiconhold', 'cli');
         return ok('');
       },
     ],
     [
       ['dialplan', 'reload'],
       (_a, c) => {
-        c.onReload?.('pbx_config');
+        c.onReload?.('pbx_config', 'cli');
         return ok('Dialplan reloaded.\n');
       },
     ],
@@ -137,7 +138,7 @@ function commandTable(p: DialectProfile): Array<[string[], Handler]> {
     t.push([
       ['sip', 'reload'],
       (_a, c) => {
-        c.onReload?.('chan_sip');
+        c.onReload?.('chan_sip', 'sip-cli');
         return ok('');
       },
     ]);

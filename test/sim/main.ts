@@ -1,6 +1,7 @@
 /**
  * CLI: `node dist/ami-sim.js --dialect 13 --port 5038 [--loop] [--speed 1] [--cdr] [--timestamp]
- * [--username admin] [--secret amp111]`. Runs the simulator; with --loop, its scenarios one after another.
+ * [--username admin] [--secret amp111] [--rate N --duration-ms M] [--stamp]`. Runs the simulator; with --loop, its
+ * scenarios one after another; with --rate, a call mix at N calls/s (for M ms, default forever).
  */
 import { parseArgs } from 'node:util';
 import { isDialect } from './profiles';
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     timestamp: { type: 'boolean', default: false },
     username: { type: 'string', default: 'admin' },
     secret: { type: 'string', default: 'amp111' },
+    rate: { type: 'string' },
+    'duration-ms': { type: 'string' },
+    stamp: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -46,6 +50,7 @@ const sim = await startAmiSimulator({
   timestampEvents: values.timestamp,
   username: values.username,
   secret: values.secret,
+  stampEvents: values.stamp,
 });
 process.stdout.write(
   `${JSON.stringify({
@@ -92,4 +97,21 @@ if (values.loop) {
       }
     }
   }
+}
+
+if (values.rate !== undefined) {
+  const rate = Number(values.rate);
+  if (!(rate > 0)) fail(`--rate must be > 0 calls/s (got "${values.rate}")`);
+  const total =
+    values['duration-ms'] === undefined ? Number.POSITIVE_INFINITY : Number(values['duration-ms']);
+  if (!(total > 0)) fail('--duration-ms must be > 0');
+  const mix = ['internal', 'inbound-queue', 'outbound-trunk', 'no-answer', 'busy'] as const;
+  let left = total;
+  while (!stopping && left > 0) {
+    const slice = Math.min(left, 60_000);
+    const r = await sim.runLoad({ scenario: mix, ratePerSec: rate, durationMs: slice, speed });
+    process.stdout.write(`${JSON.stringify({ msg: 'load slice done', ...r })}\n`);
+    left -= slice;
+  }
+  if (values['duration-ms'] !== undefined) stop();
 }

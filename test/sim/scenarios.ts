@@ -115,6 +115,8 @@ async function dial(
   }
   if (outcome === 'cancel') {
     await pause(2000, r.speed);
+    // The caller's CANCEL arrives first; app_dial then ends the dial and hangs up the callee (§16).
+    k.requestHangup(a, r.h.state.profile.cancelCause);
     k.dialEnd(a, b, 'CANCEL');
     k.hangup(b, 16);
     return { b };

@@ -2,16 +2,15 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ActionHooks } from './actions';
 import { actionTable } from './actions';
-import { SimAstDb } from './astdb';
-import { CallKit } from './calls';
+import type { CallKit } from './calls';
 import type { SimEvent } from './events';
 import { type LoadOptions, type LoadResult, runLoad } from './load';
 import type { PeerSpec, SimChannel } from './model';
-import { defaultPeers } from './model';
-import { type Dialect, type DialectProfile, PROFILES } from './profiles';
+import type { Dialect, DialectProfile } from './profiles';
 import { runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from './scenarios';
 import { type SessionHost, SimSession } from './session';
-import type { SimState } from './sim-state';
+import { createSimCore, frameEvent } from './sim-core';
+import { reloadEvents, shutdownEvent } from './system-events';
 import { type ActionMessage, type Fields, frame, timestamp } from './wire';
 
 /** Options of startAmiSimulator. */
@@ -28,8 +27,14 @@ export interface AmiSimulatorOptions {
   cdrManager?: boolean;
   /** Delay before answering a failed Login (§1.1: 1 s). */
   authFailDelayMs?: number;
+  /** `authtimeout`: close unauthenticated sessions after this long (§1.1: 30 s). */
+  authTimeoutMs?: number;
+  /** `allowmultiplelogin` (default true). */
+  allowMultipleLogin?: boolean;
   /** Scenario time factor: 1 = realistic pacing, 0.01 = 100× faster, 0 = no waiting. */
   speed?: number;
+  /** Append a non-Asterisk `SimSentAt: <epoch ms>` header to each event, for latency benchmarks. */
+  stampEvents?: boolean;
   /** Wall clock (ms), injectable. */
   now?: () => number;
   /** Initial AstDB content, keys `/FAMILY/key` (§6.2). */
@@ -61,6 +66,8 @@ export interface AmiSimulator {
   emitEvent(fields: Fields): void;
   /** Emits one simulator event (framed with Privilege and optional Timestamp) to logged-in sessions. */
   emit(e: SimEvent): void;
+  /** Asterisk stopping: `Shutdown` event to every session, then all connections close (server keeps listening). */
+  shutdown(opts?: { restart?: boolean }): void;
   failNext(action: string, n?: number, opts?: { mode?: 'error' | 'drop'; message?: string }): void;
   runScenario(name: ScenarioName, opts?: ScenarioOptions): Promise<ScenarioResult>;
   runLoad(opts: LoadOptions): Promise<LoadResult>;
@@ -80,32 +87,25 @@ const FAIL_MESSAGES: Record<string, string> = {
 
 /** Starts a simulator listening on 127.0.0.1 (port 0 = OS-chosen). */
 export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiSimulator> {
-  const profile = PROFILES[opts.dialect];
-  if (!profile) throw new Error(`unknown dialect ${String(opts.dialect)}`);
-  const now = opts.now ?? (() => Date.now());
-  const map = new Map<string, string>(Object.entries(opts.astdb ?? {}));
-  const state: SimState = {
-    profile,
-    peers: opts.peers ?? defaultPeers(),
-    channels: [],
-    astdb: new SimAstDb(map, profile),
-    counters: { activeCalls: 0, processed: 0 },
-    startedAt: now() - 3 * 86400_000 - 4 * 3600_000 - 5 * 60_000 - 6_000,
-    reloadedAt: now() - 3600_000 - 120_000,
-    now,
-  };
+  let sim: AmiSimulator | undefined;
+  const core = createSimCore(opts, (e: SimEvent) => sim?.emit(e));
+  const { state, kit, scenarioHost } = core;
+  const { profile } = state;
+  const now = state.now;
+  const map = state.astdb.map;
   const sessions = new Set<SimSession>();
   const sockets = new Set<Socket>();
   const failures = new Map<string, Array<{ mode: 'error' | 'drop'; message: string }>>();
   const actionsReceived: RecordedAction[] = [];
   let stalled = false;
   let pendingGreetings: SimSession[] = [];
-  let chanSeq = 0;
-  let uidSeq = 0;
-  const epoch = Math.floor(now() / 1000);
   const hooks: ActionHooks = {
-    onReload: () => {
+    onReload: (module, via) => {
       state.reloadedAt = now();
+      // Emitted after the response is written (the reload runs after the action returns).
+      setImmediate(() => {
+        for (const e of reloadEvents(profile, module, via, state.peers)) sim?.emit(e);
+      });
     },
   };
 
@@ -133,6 +133,9 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     username: opts.username ?? 'admin',
     secret: opts.secret ?? 'amp111',
     authFailDelayMs: opts.authFailDelayMs ?? 1000,
+    authTimeoutMs: opts.authTimeoutMs ?? 30_000,
+    allowMultipleLogin: opts.allowMultipleLogin ?? true,
+    userInUse: (user, self) => [...sessions].some((x) => x !== self && x.authed && x.user === user),
     isStalled: () => stalled,
     takeFailure: (action) => failures.get(action)?.shift(),
     record: (action: string, m: ActionMessage) => {
@@ -162,7 +165,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
 
-  const sim: AmiSimulator = {
+  sim = {
     port,
     dialect: opts.dialect,
     profile,
@@ -170,7 +173,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     peers: state.peers,
     channels: state.channels,
     actionsReceived,
-    calls: undefined as unknown as CallKit,
+    calls: kit,
     onEventWritten: undefined,
     connections: () => sockets.size,
     close: () =>
@@ -202,12 +205,19 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     },
     emit: (e) => {
       if (stalled) return;
-      let text = `Event: ${e.name}\r\nPrivilege: ${e.cls},all\r\n`;
-      if (opts.timestampEvents) text += `Timestamp: ${timestamp(now())}\r\n`;
-      for (const [k, v] of e.body) text += `${k}: ${v}\r\n`;
-      text += '\r\n';
+      const text = frameEvent(e, {
+        timestampMs: opts.timestampEvents ? now() : undefined,
+        stamp: opts.stampEvents ? performance.timeOrigin + performance.now() : undefined,
+      });
       for (const s of sessions) s.sendEvent(e.cls, text);
-      sim.onEventWritten?.(e.name, performance.now(), text);
+      sim?.onEventWritten?.(e.name, performance.now(), text);
+    },
+    shutdown: (o = {}) => {
+      sim?.emit(shutdownEvent(state.channels.length, o.restart ?? false));
+      for (const s of sockets) s.end();
+      setTimeout(() => {
+        for (const s of sockets) s.destroy();
+      }, 50).unref();
     },
     failNext: (action, n = 1, o = {}) => {
       const lc = action.toLowerCase();
@@ -219,15 +229,5 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     runScenario: (name, o) => runScenario(scenarioHost, name, o),
     runLoad: (o) => runLoad(scenarioHost, o),
   };
-  const callHost = {
-    state,
-    emit: (e: SimEvent) => sim.emit(e),
-    nextChannelSeq: () => ++chanSeq,
-    nextUniqueid: () => `${epoch}.${uidSeq++}`,
-    cdrManager: opts.cdrManager ?? false,
-  };
-  const kit = new CallKit(callHost);
-  (sim as { calls: CallKit }).calls = kit;
-  const scenarioHost = { state, kit, emit: sim.emit, speed: opts.speed ?? 1 };
   return sim;
 }

@@ -14,6 +14,12 @@ export interface SessionHost {
   readonly username: string;
   readonly secret: string;
   readonly authFailDelayMs: number;
+  /** `authtimeout` (§1.1: unauthenticated sessions are dropped after 30 s by default). */
+  readonly authTimeoutMs: number;
+  /** `allowmultiplelogin` (default yes); when false a second login of a user gets `Login Already In Use`. */
+  readonly allowMultipleLogin: boolean;
+  /** Whether another logged-in session uses `user`. */
+  userInUse(user: string, self: SimSession): boolean;
   isStalled(): boolean;
   /** Consumes one injected failure for this action, if any. */
   takeFailure(action: string): { mode: 'error' | 'drop'; message: string } | undefined;
@@ -26,18 +32,30 @@ export interface SessionHost {
 export class SimSession {
   authed = false;
   mask = MASK_ALL;
+  user = '';
   private readonly socket: Socket;
   private readonly host: SessionHost;
   private readonly reader = new ActionReader();
   private closing = false;
   private challenge: string | undefined;
   private held: ActionMessage[] = [];
+  private authTimer: NodeJS.Timeout | undefined;
+  private failTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, host: SessionHost) {
     this.socket = socket;
     this.host = host;
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => this.onData(d));
+    socket.on('close', () => {
+      clearTimeout(this.authTimer);
+      clearTimeout(this.failTimer);
+    });
+    // authtimeout: an unauthenticated session is closed without a word (§1.1).
+    this.authTimer = setTimeout(() => {
+      if (!this.authed) this.destroy();
+    }, host.authTimeoutMs);
+    this.authTimer.unref();
   }
 
   /** Sends the greeting `Asterisk Call Manager/<v>\r\n` (§0.3), no blank line after it. */
@@ -77,8 +95,14 @@ export class SimSession {
       return;
     }
     for (const m of msgs) {
-      if (this.host.isStalled()) this.held.push(m);
-      else this.dispatch(m);
+      if (this.host.isStalled()) {
+        this.held.push(m);
+        // Bounded: a client that floods a stalled server is dropped.
+        if (this.held.length > 1000) {
+          this.destroy();
+          return;
+        }
+      } else this.dispatch(m);
       if (this.closing) return;
     }
   }
@@ -128,6 +152,10 @@ export class SimSession {
     const id = m.actionId();
     if (this.authed) return response('Success', id, { message: 'Already authenticated' });
     const user = m.get('Username') ?? '';
+    if (!this.host.allowMultipleLogin && this.host.userInUse(user, this)) {
+      // allowmultiplelogin=no: sleep, `Login Already In Use`, close (§1.1).
+      return this.failLater(id, 'Login Already In Use');
+    }
     let good = user === this.host.username;
     if ((m.get('AuthType') ?? '').toLowerCase() === 'md5') {
       const want = createHash('md5')
@@ -137,20 +165,25 @@ export class SimSession {
     } else {
       good = good && (m.get('Secret') ?? '') === this.host.secret;
     }
-    if (!good) {
-      // Failure: sleep (1 s by default), answer Error, close the socket (§1.1).
-      this.closing = true;
-      setTimeout(() => {
-        this.write(response('Error', id, { message: 'Authentication failed' }));
-        this.socket.end();
-      }, this.host.authFailDelayMs);
-      return undefined;
-    }
+    // Failure: sleep (1 s by default), answer Error, close the socket (§1.1).
+    if (!good) return this.failLater(id, 'Authentication failed');
     const ev = m.get('Events');
     this.mask = ev === undefined ? MASK_ALL : (parseEventMask(ev) ?? 0);
     this.authed = true;
+    this.user = user;
+    clearTimeout(this.authTimer);
     const ok = response('Success', id, { message: 'Authentication accepted' });
     return maskAllows(this.mask, 'system') ? ok + this.host.fullyBooted() : ok;
+  }
+
+  /** Waits the auth-failure delay, answers Error with `message`, closes; nothing else is read meanwhile. */
+  private failLater(id: string | undefined, message: string): undefined {
+    this.closing = true;
+    this.failTimer = setTimeout(() => {
+      this.write(response('Error', id, { message }));
+      this.socket.end();
+    }, this.host.authFailDelayMs);
+    return undefined;
   }
 
   /** Challenge (`AuthType: MD5`): Response, ActionID, `Challenge: <n>` (§1.1). */

@@ -120,6 +120,14 @@ describe('outcomes', () => {
   it('cancel: 16 gives DialEnd CANCEL and caller Hangup cause 127 (§16)', async () => {
     const { evs } = await capture('16', 'cancel');
     expect(evs.find((e) => e.name === 'DialEnd')!.f.get('DialStatus')).toBe('CANCEL');
+    // The caller's hangup request (the CANCEL) comes before DialEnd; its HangupRequest is not repeated.
+    const caller = evs.find((e) => e.name === 'Newchannel')!.f.get('Channel');
+    const reqs = evs
+      .map((e, i) => [e, i] as const)
+      .filter(([e]) => e.name === 'HangupRequest' && e.f.get('Channel') === caller);
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]![1]).toBeLessThan(evs.findIndex((e) => e.name === 'DialEnd'));
+    expect(reqs[0]![0].f.get('Cause')).toBe('127');
     const last = evs.filter((e) => e.name === 'Hangup').at(-1)!;
     expect(last.f.get('Cause')).toBe('127');
     expect(last.f.get('Cause-txt')).toBe('Interworking, unspecified');
