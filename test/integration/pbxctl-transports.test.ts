@@ -75,6 +75,19 @@ describe('pbxctl send over every transport, with broker login', () => {
     ]);
   });
 
+  it('--mqtt3 speaks MQTT 3.1.1: replies come back on the signed reply_to', async () => {
+    const before = agent.received.length;
+    const r = await pbxctl(['send', 'pbx-t', 'cdr.query', '--mqtt3'], {
+      PBXCTL_BROKER_URL: broker.url,
+      ...login,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').at(-1)).toBe('done {"count":2,"next_cursor":null}');
+    const got = agent.received[before]!;
+    expect(got.responseTopic).toBeUndefined();
+    expect(got.cmd.claims.reply_to).toMatch(/^pbxlink\/v1\/pbx-t\/reply\//);
+  });
+
   it('a wrong broker password exits 4 saying the broker refused', async () => {
     const r = await pbxctl(['send', 'pbx-t', 'agent.info'], {
       PBXCTL_BROKER_URL: broker.url,
