@@ -85,6 +85,7 @@ export class MqttSession {
 
   /** Starts connecting; returns at once (the session keeps retrying until stop()). */
   start(): void {
+    checkBrokerUrl(this.opts.url);
     this.stopping = false;
     if (!this.client && this.reconnectTimer === undefined) this.connectOnce();
   }
@@ -324,5 +325,21 @@ export class MqttSession {
         this.opts.log.error({ err }, 'status listener failed');
       }
     }
+  }
+}
+
+/** Throws PbxlinkError(invalid_args) unless `url` is an mqtt://, mqtts://, ws:// or wss:// URL (DESIGN.md "Configuration"). */
+export function checkBrokerUrl(url: string): void {
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol)) {
+    throw new PbxlinkError(
+      'invalid_args',
+      `broker URL ${redactUrl(url)} must be mqtt://, mqtts://, ws:// or wss://`,
+    );
   }
 }

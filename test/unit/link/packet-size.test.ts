@@ -1,6 +1,7 @@
 import { generate } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { type PublishProperties, publishPacketSize } from '../../../agent/src/link/packet-size';
+import { checkBrokerUrl } from '../../../agent/src/link/session';
 
 const cases: {
   name: string;
@@ -51,5 +52,22 @@ describe('publishPacketSize', () => {
     expect(
       publishPacketSize(c.topic, c.bytes, { qos: c.qos, protocolVersion: c.v, properties: c.props }),
     ).toBe(packet.length);
+  });
+});
+
+describe('checkBrokerUrl', () => {
+  it.each(['mqtt://127.0.0.1:1883', 'mqtts://h:8883', 'ws://h:8080/mqtt', 'wss://u:p@h/mqtt'])(
+    'accepts %s',
+    (u) => {
+      expect(() => checkBrokerUrl(u)).not.toThrow();
+    },
+  );
+  it.each(['http://h', 'tcp://h:1883', 'h:1883', '', 'mqtt//h'])('refuses %s', (u) => {
+    expect(() => checkBrokerUrl(u)).toThrow(/must be mqtt/);
+  });
+  it('never shows credentials in the error', () => {
+    expect(() => checkBrokerUrl('http://user:s3cret-pw@h')).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('s3cret-pw') }),
+    );
   });
 });
