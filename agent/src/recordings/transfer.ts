@@ -77,6 +77,7 @@ export async function sendChunks(o: SendChunksOptions): Promise<SendChunksResult
   };
   const result: SendChunksResult = { chunks_sent: 0, bytes_sent: 0 };
   if (o.offset >= o.size) return result;
+  o.signal?.throwIfAborted();
   const stream = createReadStream(o.path, {
     start: o.offset,
     end: o.size - 1,
@@ -84,6 +85,14 @@ export async function sendChunks(o: SendChunksOptions): Promise<SendChunksResult
     signal: o.signal,
   });
   let pending: Buffer | undefined;
+  // Wakes a waiter on every settled publish and on abort (a dead link may never settle what is in flight).
+  const onAbort = () => {
+    failure ??= o.signal?.reason ?? new PbxlinkError('internal', 'transfer aborted');
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   const emit = async (bytes: Buffer) => {
     while (inFlight >= window && failure === undefined) await new Promise<void>((r) => (wake = r));
     if (failure !== undefined) throw failure;
@@ -113,7 +122,8 @@ export async function sendChunks(o: SendChunksOptions): Promise<SendChunksResult
     if (pending) await emit(pending);
   } finally {
     stream.destroy();
-    while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+    while (inFlight > 0 && !o.signal?.aborted) await new Promise<void>((r) => (wake = r));
+    o.signal?.removeEventListener('abort', onAbort);
   }
   if (failure !== undefined) throw failure;
   if (result.bytes_sent !== o.size - o.offset) {
