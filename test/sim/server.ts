@@ -7,6 +7,7 @@ import type { SimEvent } from './events';
 import { type LoadOptions, type LoadResult, runLoad } from './load';
 import type { PeerSpec, SimChannel } from './model';
 import type { Dialect, DialectProfile } from './profiles';
+import type { SimQuirks } from './quirks';
 import { runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from './scenarios';
 import { type SessionHost, SimSession } from './session';
 import { createSimCore, frameEvent } from './sim-core';
@@ -33,6 +34,8 @@ export interface AmiSimulatorOptions {
   allowMultipleLogin?: boolean;
   /** Scenario time factor: 1 = realistic pacing, 0.01 = 100× faster, 0 = no waiting. */
   speed?: number;
+  /** Opt-in wire quirks from real captures (§15); off by default. */
+  quirks?: SimQuirks;
   /** Append a non-Asterisk `SimSentAt: <epoch ms>` header to each event, for latency benchmarks. */
   stampEvents?: boolean;
   /** Wall clock (ms), injectable. */
@@ -135,6 +138,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     authFailDelayMs: opts.authFailDelayMs ?? 1000,
     authTimeoutMs: opts.authTimeoutMs ?? 30_000,
     allowMultipleLogin: opts.allowMultipleLogin ?? true,
+    quirks: opts.quirks,
     userInUse: (user, self) => [...sessions].some((x) => x !== self && x.authed && x.user === user),
     isStalled: () => stalled,
     takeFailure: (action) => failures.get(action)?.shift(),

@@ -3,6 +3,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ActionHandler, ActionHooks } from './actions';
 import { MASK_ALL, maskAllows, parseEventMask } from './event-mask';
+import { applyQuirks, type SimQuirks } from './quirks';
 import type { SimState } from './sim-state';
 import { type ActionMessage, ActionReader, frame, idField, response } from './wire';
 
@@ -20,6 +21,8 @@ export interface SessionHost {
   readonly allowMultipleLogin: boolean;
   /** Whether another logged-in session uses `user`. */
   userInUse(user: string, self: SimSession): boolean;
+  /** Opt-in §15 quirks. */
+  readonly quirks?: SimQuirks;
   isStalled(): boolean;
   /** Consumes one injected failure for this action, if any. */
   takeFailure(action: string): { mode: 'error' | 'drop'; message: string } | undefined;
@@ -144,7 +147,7 @@ export class SimSession {
       const message = `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.`;
       return response('Error', id, { message });
     }
-    return h(this.host.state, m, this.host.hooks);
+    return applyQuirks(h(this.host.state, m, this.host.hooks), lc, this.host.quirks);
   }
 
   /** Login (§1.1): plain or MD5 (`AuthType: MD5`, `Key: md5(challenge + secret)`). */

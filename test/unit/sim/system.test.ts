@@ -123,3 +123,29 @@ describe('benchmark aids', () => {
     expect(msgs.filter((m) => m.startsWith('Event: Newchannel\r\n'))).toHaveLength(r.calls * 2);
   });
 });
+
+describe('opt-in §15 quirks', () => {
+  it('followsBlankLine, listEventLfEnd and completionWithoutActionId change exactly those bytes', async () => {
+    sim = await startAmiSimulator({
+      dialect: '11',
+      peers: [{ name: '100', status: 'unmonitored' }],
+      quirks: { followsBlankLine: true, listEventLfEnd: true, completionWithoutActionId: true },
+    });
+    const c = await login(sim.port);
+    c.action(['Action: Command', 'Command: database get F k', 'ActionID: q']);
+    expect(await c.readUntil('--END COMMAND--\r\n\r\n')).toBe(
+      'Response: Follows\r\nPrivilege: Command\r\nActionID: q\r\n\r\nDatabase entry not found.\n--END COMMAND--\r\n\r\n',
+    );
+    c.action(['Action: SIPpeers', 'ActionID: p']);
+    const text = await c.readUntil('ListItems: 1\r\n\n');
+    expect(
+      text.startsWith(
+        'Response: Success\r\nActionID: p\r\nEventList: start\r\nMessage: Peer status list will follow\r\n\r\nEvent: PeerEntry\r\nActionID: p\r\n',
+      ),
+    ).toBe(true);
+    expect(text).toContain(
+      'RealtimeDevice: no\r\nDescription: \r\n\nEvent: PeerlistComplete\r\nEventList: Complete\r\nListItems: 1\r\n\n',
+    );
+    c.close();
+  });
+});
