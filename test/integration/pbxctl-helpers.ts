@@ -30,8 +30,8 @@ export async function buildPbxctl(): Promise<{ file: string; cleanup(): Promise<
   return { file: join(out, 'pbxctl.js'), cleanup: () => rm(out, { recursive: true, force: true }) };
 }
 
-/** What the fake agent answers: reply bodies built from the verified command (a string is published as-is). */
-export type Answer = (cmd: VerifiedCommand) => (Reply | string)[];
+/** What the fake agent answers: reply bodies built from the verified command (a string is published as-is; a function is awaited before the next). */
+export type Answer = (cmd: VerifiedCommand) => (Reply | string | (() => Promise<unknown>))[];
 
 /** Canned answers. */
 export const answers = {
@@ -93,6 +93,10 @@ export async function startFakeAgent(
     if (!topic) return;
     void (async () => {
       for (const r of answer(cmd)) {
+        if (typeof r === 'function') {
+          await r();
+          continue;
+        }
         await client.publishAsync(topic, typeof r === 'string' ? r : JSON.stringify(r), {
           qos: 1,
           ...(p.correlationData ? { properties: { correlationData: p.correlationData } } : {}),

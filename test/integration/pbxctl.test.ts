@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doneReply, partReply } from '../../protocol/src/envelope';
 import { loadPrivateKey, parseTrustedKeys, signCommand, verifyCommand } from '../../protocol/src/signing';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { useProcesses } from '../helpers/process';
@@ -206,6 +207,27 @@ describe('pbxctl against a real Mosquitto', () => {
     expect(got.correlationData?.toString()).toBe(got.cmd.claims.jti);
     expect(got.expiry).toBeGreaterThan(55);
     expect(got.expiry).toBeLessThanOrEqual(60);
+  });
+
+  it('send streams each part as it arrives, before the result is complete', async () => {
+    const key = await trustedKey();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    agents.push(
+      await startFakeAgent(broker.url, 'pbx-s', 'ops-1', key.publicKey, (c) => [
+        partReply(c.claims.jti, 1, { rows: ['first'] }),
+        () => gate,
+        doneReply(c.claims.jti, { count: 1, next_cursor: null }),
+      ]),
+    );
+    const p = procs.node([bin, 'send', 'pbx-s', 'cdr.query'], { env: env() });
+    expect(await p.waitForLine(/^part 1/, 15_000, 'stdout')).toBe('part 1 {"rows":["first"]}');
+    expect(p.stdout).toEqual(['part 1 {"rows":["first"]}']);
+    release();
+    expect(await p.waitForLine(/^done/, 15_000, 'stdout')).toBe('done {"count":1,"next_cursor":null}');
+    expect((await p.exited).code).toBe(0);
   });
 
   it('send prints a single result as indented JSON', async () => {
