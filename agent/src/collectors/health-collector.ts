@@ -173,6 +173,9 @@ export class HealthCollector extends PolledCollector<HealthData, HealthView> {
     // Degraded, not dead (issue 4 part 7): consumers learn at once, with the last host figures.
     if (this.latest) this.publishNow(this.assemble(this.latest.system, this.latest.asterisk));
     else this.refresh();
+    // Asterisk's version, dialect and uptime change with the AMI link: read them again now.
+    // runNow waits for a poll in flight (which may have read Asterisk before the link came up).
+    if (e.component === 'ami') void this.runNow();
   }
 
   private async readAsterisk(): Promise<AsteriskInfo> {

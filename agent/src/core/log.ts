@@ -38,12 +38,7 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '********' },
       formatters: { level: (label) => ({ level: label }) },
       // Last line of defence: a configured secret never leaves the process inside any string.
-      hooks:
-        secrets.length === 0
-          ? undefined
-          : {
-              streamWrite: (line: string) => maskSecrets(line, secrets),
-            },
+      ...(secrets.length === 0 ? {} : { hooks: { streamWrite: (line: string) => maskSecrets(line, secrets) } }),
     },
     opts.destination ?? pino.destination({ fd: 1, sync: false }),
   );

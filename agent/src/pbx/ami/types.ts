@@ -53,6 +53,8 @@ export interface AmiClient {
   /** Connects, logs in and keeps reconnecting with backoff until stop(). Returns at once. */
   start(): void;
   stop(): Promise<void>;
+  /** Resolves once logged in and the dialect is known; rejects on bad credentials or stop. */
+  waitReady(timeoutMs?: number): Promise<void>;
   /** Sends one action and resolves with its response (rejects with PbxlinkError `unavailable` when
    * disconnected or timed out). A `Response: Error` resolves too: callers inspect `name`. */
   action(action: string, fields?: Record<string, string>, opts?: ActionOptions): Promise<AmiMessage>;
@@ -60,8 +62,8 @@ export interface AmiClient {
   list(action: string, fields?: Record<string, string>, opts?: ActionOptions): Promise<AmiListResult>;
   /** Runs a CLI command via `Action: Command` in either dialect; resolves with the output lines. */
   command(cli: string, opts?: ActionOptions): Promise<string[]>;
-  /** Subscribes to events by name (`*` for all). Events nobody subscribed to may be skipped cheaply.
-   * Returns an unsubscribe function. */
+  /** Subscribes to events by name (`*` for all but dialplan/RTP noise: VarSet, Newexten, RTCP* reach only
+   * listeners that name them). Events nobody subscribed to are skipped cheaply. Returns an unsubscribe. */
   onEvent(names: readonly string[] | '*', fn: (msg: AmiMessage) => void): () => void;
   /** Connection transitions. `resynced` fires after every (re)login once the dialect is known: state
    * that depends on AMI must be rebuilt from scratch then. */
