@@ -1,8 +1,9 @@
 /** List-producing actions: SIPpeers, SIPshowpeer, CoreShowChannels, PJSIPShowEndpoints (§3, §4, §16). */
 import { channelDuration } from './cli-render';
-import { channelBlock, contactUri } from './events';
+import { channelBlock } from './events';
 import type { PeerSpec, SimChannel } from './model';
 import { peerStatusText, sortedPeers, stateDesc } from './model';
+import { contactUri } from './peer-events';
 import type { DialectProfile } from './profiles';
 import type { SimState } from './sim-state';
 import { type Fields, frame, idField, response } from './wire';

@@ -1,6 +1,7 @@
 /** Peer scenarios: register, unregister, unreachable, lagged — chan_sip PeerStatus (§5.6) or PJSIP (§16). */
-import { contactStatus, pjsipPeerStatus, sipPeerStatus } from './events';
+
 import type { PeerSpec } from './model';
+import { contactStatus, pjsipPeerStatus, sipPeerStatus } from './peer-events';
 import { pause, peerNamed, type ScenarioHost, type ScenarioOptions } from './scenario-host';
 
 export type PeerScenario = 'peer-register' | 'peer-unregister' | 'peer-unreachable' | 'peer-lagged';
