@@ -1,0 +1,144 @@
+import { isPbxlinkError, PbxlinkError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { Publisher } from '../../core/module';
+import { AmiActions } from '../ami/actions';
+import type { AmiClient } from '../ami/types';
+import { type ApplyOutcome, ConfigApplier } from './apply-config';
+import { AstDbWriter } from './astdb';
+import type { ChangePlan } from './change-plan';
+import type { DbTx, FreepbxDb } from './db';
+import { KeyedMutex } from './keyed-mutex';
+import { lockAndSnapshot, restoreSnapshot, runChanges, type Scope, type Snapshot } from './sql-changes';
+
+/** What ConfigChanger needs; one instance (and one mutex) per agent. */
+export interface ConfigChangerDeps {
+  db: FreepbxDb;
+  configDb: string;
+  astdb: AstDbWriter;
+  applier: ConfigApplier;
+  /** Per-account serialization inside this agent (keys: extension/trunk numbers). */
+  mutex: KeyedMutex;
+  /** Where `config.changed` goes (absent in some tests). */
+  publisher?: Publisher;
+  log?: Logger;
+}
+
+/** One requested change: the rows it may touch, and how to plan it from what is there now. */
+export interface ChangeRequest {
+  /** Mutex key: changes with the same key never overlap (an extension and its follow-me share one). */
+  lockKey: string;
+  scopes: Scope[];
+  dryRun: boolean;
+  /** Key id of the caller (the event's `by`). */
+  by: string;
+  /** Plans the change from the locked rows; may query more through `tx`; throws not_found/conflict/invalid_args. */
+  build(snap: Snapshot, tx: DbTx): Promise<ChangePlan> | ChangePlan;
+}
+
+/** A change as done (or, for dry_run, as it would be done). */
+export interface ChangeOutcome {
+  plan: ChangePlan;
+  /** The apply command's outcome; null on dry_run or when nothing changed. */
+  applied: ApplyOutcome | null;
+}
+
+/**
+ * Runs a configuration change the way the issue asks: under a per-account mutex, the rows locked with
+ * SELECT … FOR UPDATE and written in one transaction; then the AstDB keys (after commit) — if one fails, the keys
+ * already written are restored and the rows put back as they were; then need_reload + the apply command; then
+ * a `config.changed` event. On FreePBX 2.11's MyISAM tables ROLLBACK undoes nothing, so a failure after the first
+ * row write restores the snapshot explicitly there too.
+ */
+export class ConfigChanger {
+  constructor(private readonly deps: ConfigChangerDeps) {}
+
+  /** Plans and (unless dry_run) performs one change. */
+  run(req: ChangeRequest): Promise<ChangeOutcome> {
+    return this.deps.mutex.run(req.lockKey, () => this.runLocked(req));
+  }
+
+  private async runLocked(req: ChangeRequest): Promise<ChangeOutcome> {
+    const { db, configDb } = this.deps;
+    let snap: Snapshot | undefined;
+    let wrote = false;
+    let plan: ChangePlan;
+    try {
+      plan = await db.transaction(async (tx) => {
+        snap = await lockAndSnapshot(tx, configDb, req.scopes);
+        const p = await req.build(snap, tx);
+        if (!req.dryRun && p.db.length > 0) {
+          wrote = true;
+          await runChanges(tx, configDb, p.db);
+        }
+        return p;
+      });
+    } catch (err) {
+      if (wrote && snap) await this.restoreRows(snap);
+      throw err;
+    }
+    if (req.dryRun) return { plan, applied: null };
+    if (plan.db.length === 0 && plan.astdb.length === 0) return { plan, applied: null };
+    try {
+      await this.deps.astdb.apply(plan.astdb);
+    } catch (err) {
+      const rowsRestored = snap ? await this.restoreRows(snap) : false;
+      const details = isPbxlinkError(err) && typeof err.details === 'object' ? err.details : {};
+      throw new PbxlinkError(
+        isPbxlinkError(err) ? err.code : 'unavailable',
+        `${plan.kind} ${plan.id} not changed: ${(err as Error).message}`,
+        { cause: err, details: { ...details, rows_restored: rowsRestored } },
+      );
+    }
+    const applied = await this.deps.applier.apply();
+    this.deps.publisher?.publishEvent('config.changed', {
+      kind: plan.kind,
+      action: plan.action,
+      id: plan.id,
+      fields: plan.fields,
+      by: req.by,
+      applied,
+    });
+    return { plan, applied };
+  }
+
+  private async restoreRows(snap: Snapshot): Promise<boolean> {
+    try {
+      await restoreSnapshot(this.deps.db, this.deps.configDb, snap);
+      return true;
+    } catch (err) {
+      this.deps.log?.error({ err }, 'could not restore the rows of a failed change');
+      return false;
+    }
+  }
+}
+
+/** What createConfigChanger needs: the pool, the config database, AMI, the apply command and where events go. */
+export interface ConfigChangerOptions {
+  db: FreepbxDb;
+  configDb: string;
+  ami: AmiClient;
+  /** config `apply_cmd` (PBXLINK_APPLY_CMD). */
+  applyArgv: readonly string[];
+  applyTimeoutMs?: number;
+  publisher?: Publisher;
+  log?: Logger;
+}
+
+/** Wires a ConfigChanger (AstDB writer over AMI, applier, mutex) from its parts. */
+export function createConfigChanger(o: ConfigChangerOptions): ConfigChanger {
+  return new ConfigChanger({
+    db: o.db,
+    configDb: o.configDb,
+    astdb: new AstDbWriter(new AmiActions(o.ami), o.ami, o.log),
+    applier: new ConfigApplier({
+      db: o.db,
+      configDb: o.configDb,
+      argv: o.applyArgv,
+      timeoutMs: o.applyTimeoutMs,
+      log: o.log,
+    }),
+    mutex: new KeyedMutex(),
+    publisher: o.publisher,
+    log: o.log,
+  });
+}
