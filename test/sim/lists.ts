@@ -219,6 +219,9 @@ export function deviceState(s: SimState, x: PeerSpec): string {
 /** PJSIPShowEndpoints (§16): ack, EndpointList per endpoint, EndpointListComplete. */
 export function pjsipShowEndpoints(s: SimState, actionId: string | undefined): string {
   const list = sortedPeers(s.peers);
+  // No endpoints: Error "No endpoints found\n" — the message text carries its own LF before the CRLF.
+  // UNCONFIRMED (res_pjsip ami_show_endpoints as remembered; not in the reference).
+  if (list.length === 0) return response('Error', actionId, { message: 'No endpoints found\n' });
   let out = response('Success', actionId, {
     eventList: 'start',
     message: 'A listing of Endpoints follows, presented as EndpointList events',

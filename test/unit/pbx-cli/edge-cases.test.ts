@@ -195,3 +195,39 @@ describe.each(['1.8', '11', '13', '16'] as const)(
     });
   },
 );
+
+describe('robustness', () => {
+  it('random mixtures of real lines, cut lines and junk never throw and yield at most one row per line', () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pool = [
+      'Channel              Context              Extension        Prio State   Application  Data                      CallerID        Duration Accountcode PeerAccount BridgedTo           ',
+      'Name/username             Host                                    Dyn Forcerport Comedia    ACL Port     Status      Description                      ',
+      '100/100                   192.168.1.50                             D  Yes        Yes         A  5060     OK (12 ms)                                   ',
+      'SIP/100-00000007!macro-dial-one!s!52!Up!Dial!SIP/101!100!!!3!42!(None)!1.2',
+      '2 sip peers [Monitored: 1 online, 1 offline Unmonitored: 0 online, 0 offline]',
+      '1 active channel',
+      '3 of 10 max active calls (30.00% of capacity)',
+      '\u0000\u00ff\ufffd',
+      '',
+    ];
+    for (let i = 0; i < 500; i++) {
+      const lines: string[] = [];
+      for (let j = rnd(12); j > 0; j--) {
+        const l = pool[rnd(pool.length)]!;
+        lines.push(rnd(3) === 0 ? l.slice(0, rnd(l.length + 1)) : l);
+      }
+      const text = lines.join(rnd(2) ? '\n' : '\r\n');
+      const v = parseCoreShowChannelsVerbose(text);
+      const cc = parseCoreShowChannelsConcise(text);
+      const sp = parseSipShowPeers(text);
+      expect(v.channels.length).toBeLessThanOrEqual(lines.length);
+      expect(cc.length).toBeLessThanOrEqual(lines.length);
+      expect(sp.peers.length).toBeLessThanOrEqual(lines.length);
+      for (const row of cc) expect(row.uniqueid).toBeDefined();
+    }
+  });
+});

@@ -262,3 +262,13 @@ describe('CoreShowChannels mid-call (§4) agrees with the CLI (§7.1)', () => {
     ).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+it('16 with no endpoints: Error whose Message ends in a bare LF (UNCONFIRMED source reading)', async () => {
+  sim = await startAmiSimulator({ dialect: '16', peers: [] });
+  const c = await login(sim.port);
+  c.action(['Action: PJSIPShowEndpoints', 'ActionID: z']);
+  expect(await c.readUntil('\r\n\r\n')).toBe(
+    'Response: Error\r\nActionID: z\r\nMessage: No endpoints found\n\r\n\r\n',
+  );
+  c.close();
+});
