@@ -145,7 +145,7 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
           online: false,
           agent: AGENT,
           boot_id: BOOT,
-          reason: 'connection_lost',
+          reason: 'connection lost',
         }),
       },
     },

@@ -151,6 +151,8 @@ export const exampleCdr = {
 
 /** Example of each event's data, keyed by event type. */
 export const eventExamples: Record<string, unknown> = {
+  'outbox.dropped': { dropped: 1200, since: '2026-11-29T03:10:00.000Z' },
+  'link.shed': { shed: 5400, since: '2026-11-29T03:12:00.000Z' },
   'peer.status': {
     name: '101',
     channel_type: 'SIP',

@@ -1,9 +1,9 @@
-import type { TSchema } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { AgentInfoResult, AgentRefreshResult } from './agent-info';
 import { AuditEvent, ConfigChangedEvent } from './audit';
 import { CallChangeEvent, CallEndedEvent, CallsListPart, CallsState } from './calls';
 import { CdrQueryArgs, CdrQueryPart, CdrQueryResult, CdrRecord } from './cdr';
-import { NoArgs, type SCOPES } from './common';
+import { Count, IsoTime, NoArgs, Nullable, type SCOPES } from './common';
 import { eventExamples, stateExamples } from './examples';
 import { commandExamples } from './examples-commands';
 import {
@@ -202,6 +202,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   ),
 ];
 
+/** `outbox.dropped` / `link.shed` data: how many, and since when. */
+const LinkLossEvent = (field: 'dropped' | 'shed') =>
+  Type.Object({ [field]: Count, since: Nullable(IsoTime) }, { additionalProperties: false });
+
 const ev = (name: string, description: string, schema: TSchema): EventSpec => ({
   name,
   description,
@@ -223,6 +227,16 @@ export const EVENTS: readonly EventSpec[] = [
   ev('recording.new', 'A recording file was completed under the monitor root.', RecordingNewEvent),
   ev('config.changed', 'A command changed PBX configuration.', ConfigChangedEvent),
   ev('audit', 'One audit record per command or refused message, hash-chained.', AuditEvent),
+  ev(
+    'outbox.dropped',
+    'The on-disk outbox hit its bound while the broker was away: this many of the oldest events were dropped (their seqs are missing).',
+    LinkLossEvent('dropped'),
+  ),
+  ev(
+    'link.shed',
+    'An overload ended: this many events were shed from the in-memory queue before they got a seq.',
+    LinkLossEvent('shed'),
+  ),
 ];
 
 const st = (name: string, description: string, schema: TSchema): StateSpec => ({

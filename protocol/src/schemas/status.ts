@@ -21,7 +21,7 @@ export const StatusWill = Type.Object(
     online: Type.Literal(false),
     agent: AgentId,
     boot_id: BootId,
-    reason: Line(200, { description: "'connection_lost' (last will), 'stopped', 'restarting', …" }),
+    reason: Line(200, { description: "'connection lost' (last will), 'stopped', …" }),
   },
   { additionalProperties: false },
 );

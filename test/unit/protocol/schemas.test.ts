@@ -36,8 +36,11 @@ describe('registry', () => {
         'followme.delete',
       ].sort(),
     );
+    // DESIGN.md lists event types "e.g."; the link adds two loss reports (outbox.dropped, link.shed).
     expect(EVENTS.map((e) => e.name).sort()).toEqual(
       [
+        'outbox.dropped',
+        'link.shed',
         'peer.status',
         'call.started',
         'call.updated',
