@@ -33,6 +33,7 @@ const peer = (i: number): Peer => ({
   latency_ms: i % 90,
   description: `Extension ${i} with a fairly long description to fill bytes`,
   device_state: null,
+  contacts: [],
   forcerport: true,
   comedia: true,
   acl: false,
