@@ -34,6 +34,8 @@ export interface AmiSimulatorOptions {
   allowMultipleLogin?: boolean;
   /** Scenario time factor: 1 = realistic pacing, 0.01 = 100× faster, 0 = no waiting. */
   speed?: number;
+  /** Profile fields to override (see SimCoreOptions.profileOverrides). */
+  profileOverrides?: Partial<Omit<DialectProfile, 'dialect'>>;
   /** Opt-in wire quirks from real captures (§15); off by default. */
   quirks?: SimQuirks;
   /** Append a non-Asterisk `SimSentAt: <epoch ms>` header to each event, for latency benchmarks. */

@@ -4,7 +4,7 @@ import { CallKit } from './calls';
 import type { SimEvent } from './events';
 import type { PeerSpec } from './model';
 import { defaultPeers } from './model';
-import { type Dialect, PROFILES } from './profiles';
+import { type Dialect, type DialectProfile, PROFILES } from './profiles';
 import type { ScenarioHost } from './scenario-host';
 import type { SimState } from './sim-state';
 import { timestamp } from './wire';
@@ -17,6 +17,11 @@ export interface SimCoreOptions {
   speed?: number;
   now?: () => number;
   astdb?: Record<string, string>;
+  /**
+   * Profile fields to override, to simulate versions between the four dialects — e.g. 13.1 (ActionID last),
+   * 13 with chan_pjsip loaded, or 14.0 (banner 2.8.0 like 13.5–13.12 but the Output: Command format, §0.3).
+   */
+  profileOverrides?: Partial<Omit<DialectProfile, 'dialect'>>;
 }
 
 /** State plus the call/scenario machinery, emitting through `emit`. */
@@ -28,8 +33,9 @@ export interface SimCore {
 
 /** Builds the core; uptime is 3 days 4:05:06 and the last reload 1:02:00 ago (for `core show uptime`). */
 export function createSimCore(opts: SimCoreOptions, emit: (e: SimEvent) => void): SimCore {
-  const profile = PROFILES[opts.dialect];
-  if (!profile) throw new Error(`unknown dialect ${String(opts.dialect)}`);
+  const base = PROFILES[opts.dialect];
+  if (!base) throw new Error(`unknown dialect ${String(opts.dialect)}`);
+  const profile: DialectProfile = { ...base, ...opts.profileOverrides, dialect: base.dialect };
   const now = opts.now ?? (() => Date.now());
   const state: SimState = {
     profile,

@@ -149,3 +149,36 @@ describe('opt-in §15 quirks', () => {
     c.close();
   });
 });
+
+describe('profile overrides', () => {
+  it('14.0 (banner 2.8.0, as 13.5–13.12) answers Command with Output: lines; only CoreSettings tells (§0.3)', async () => {
+    sim = await startAmiSimulator({
+      dialect: '13',
+      profileOverrides: { amiVersion: '2.8.0', asteriskVersion: '14.0.0', commandFormat: 'output' },
+    });
+    const c = await RawClient.open(sim.port);
+    expect(await c.readUntil('\r\n')).toBe('Asterisk Call Manager/2.8.0\r\n');
+    c.action(['Action: Login', 'Username: admin', 'Secret: amp111', 'Events: off']);
+    await c.readUntil('\r\n\r\n');
+    c.action(['Action: CoreSettings']);
+    expect(await c.readUntil('\r\n\r\n')).toContain('\r\nAMIversion: 2.8.0\r\nAsteriskVersion: 14.0.0\r\n');
+    c.action(['Action: Command', 'Command: database get F k']);
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      'Response: Success\r\nMessage: Command output follows\r\nOutput: Database entry not found.\r\n\r\n',
+    );
+    c.close();
+  });
+
+  it('13 with chan_pjsip loaded answers both SIPpeers and PJSIPShowEndpoints', async () => {
+    sim = await startAmiSimulator({ dialect: '13', profileOverrides: { pjsip: true } });
+    const c = await login(sim.port);
+    c.action(['Action: PJSIPShowEndpoints']);
+    expect(await c.readUntil('Event: EndpointListComplete')).toContain(
+      'Event: EndpointList\r\nObjectType: endpoint\r\n',
+    );
+    await c.readUntil('\r\n\r\n');
+    c.action(['Action: SIPpeers']);
+    expect(await c.readUntil('\r\n\r\n')).toContain('Message: Peer status list will follow');
+    c.close();
+  });
+});
