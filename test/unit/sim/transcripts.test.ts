@@ -1,4 +1,6 @@
 // The simulator's bytes against the reference transcripts (Appendix A.1, A.2, A.3), byte for byte.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerSpec } from '../../sim/model';
 import { type AmiSimulator, startAmiSimulator } from '../../sim/server';
@@ -143,6 +145,30 @@ describe('Appendix A transcripts', () => {
     expect(await c.readUntil('\r\n\r\n')).toBe(
       'Response: Error\r\nActionID: C2\r\nMessage: Command output follows\r\n' +
         "Output: No such command 'sip show peers' (type 'core show help sip' for other possible commands)\r\n\r\n",
+    );
+    c.close();
+  });
+
+  it('A.3: the 14+ Output: format of the same sip show peers text, byte for byte (13 profile + 14 Command format)', async () => {
+    sim = await startAmiSimulator({
+      dialect: '13',
+      peers: A1_PEERS,
+      profileOverrides: { commandFormat: 'output' },
+    });
+    const c = await RawClient.open(sim.port);
+    await c.readUntil('\r\n');
+    c.action(['Action: Login', 'Username: admin', 'Secret: amp111', 'Events: off']);
+    await c.readUntil('\r\n\r\n');
+    c.action(['Action: Command', 'Command: sip show peers', 'ActionID: C1']);
+    // The CLI text of Appendix A.1 (verbatim fixture), one Output: header per line, final LF dropped (§2.2).
+    const cliText = readFileSync(
+      join(import.meta.dirname, '../../fixtures/cli/11/sip-show-peers-a1.txt'),
+      'latin1',
+    );
+    const lines = cliText.slice(0, -1).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(await c.readUntil('\r\n\r\n')).toBe(
+      `Response: Success\r\nActionID: C1\r\nMessage: Command output follows\r\n${lines.map((l) => `Output: ${l}\r\n`).join('')}\r\n`,
     );
     c.close();
   });
