@@ -5,14 +5,17 @@ import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentInfoCommand } from '../../agent/src/commands/agent-info';
 import { createPeersListCommand } from '../../agent/src/commands/peers';
+import { publishPacketSize } from '../../agent/src/link/packet-size';
 import type { Peer } from '../../agent/src/state/peer-model';
 import { AgentInfoResult } from '../../protocol/src/schemas/agent-info';
 import { Peer as PeerSchema } from '../../protocol/src/schemas/peers';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { until } from '../unit/link/harness';
-import { keysFileText, type Rig, startRig, testHandlers, testKey } from '../unit/router/harness';
+import { keysFileText, type Rig, type SeenMsg, startRig, testHandlers, testKey } from '../unit/router/harness';
 
 const MAX_PACKET = 16 * 1024;
+/** Size of the PUBLISH packet the agent sent for a reply (QoS 1, MQTT 5, no properties). */
+const packet = (m: SeenMsg) => publishPacketSize(m.topic, m.bytes, { qos: 1, protocolVersion: 5 });
 let broker: MosquittoBroker;
 let rig: Rig;
 const ops = testKey('ops-1', ['read', 'cdr:read']);
@@ -74,7 +77,7 @@ describe('replies', () => {
     const [r] = await rig.run(ops, 'agent.info');
     const data = r!.json.data;
     expect(Value.Check(AgentInfoResult, data)).toBe(true);
-    expect(data.capabilities).toEqual(['agent.info', 'peers.list', 'test.sleep', 'test.throw']);
+    expect(data.capabilities).toEqual(['agent.info', 'peers.list', 'test.sleep', 'test.throw', 'test.big']);
     expect(data.caller).toEqual({ kid: 'ops-1', scopes: ['read', 'cdr:read'] });
     expect(data.pbx).toMatchObject({ dialect: '13', asterisk_version: '13.38.3', chan_sip: true });
     expect(JSON.stringify(data)).not.toMatch(/secret|password|PRIVATE/i);
@@ -98,7 +101,8 @@ describe('replies', () => {
     const parts = replies.filter((m) => m.json.part !== undefined);
     expect(parts.length).toBeGreaterThan(3);
     expect(parts.map((p) => p.json.part)).toEqual(parts.map((_, i) => i + 1));
-    for (const p of parts) expect(p.bytes).toBeLessThanOrEqual(MAX_PACKET - 200);
+    for (const p of parts) expect(packet(p)).toBeLessThanOrEqual(MAX_PACKET);
+    expect(Math.max(...parts.map(packet))).toBeGreaterThan(MAX_PACKET - 2000);
     const got = parts.flatMap((p) => p.json.data.peers);
     expect(got).toEqual(peers);
     for (const p of got.slice(0, 3)) expect(Value.Check(PeerSchema, p)).toBe(true);
@@ -109,6 +113,25 @@ describe('replies', () => {
     peers = [];
     const replies = await rig.run(ops, 'peers.list');
     expect(replies.map((m) => m.json.data)).toEqual([{ peers: [] }, { count: 0 }]);
+  });
+});
+
+describe('size limit', () => {
+  it('no reply exceeds the maximum packet size: a part filling ctx.maxPayloadBytes exactly fits', async () => {
+    const replies = await rig.run(ops, 'test.big', { mode: 'fill' });
+    expect(replies.map((m) => m.json.ok)).toEqual([true, true]);
+    // The announced room is exact up to the digits of the part number (room is kept for part 999999999).
+    expect(packet(replies[0]!)).toBeLessThanOrEqual(MAX_PACKET);
+    expect(packet(replies[0]!)).toBeGreaterThan(MAX_PACKET - 16);
+    expect(replies[0]!.json.data).toHaveLength(replies[1]!.json.data.max - 2);
+  });
+
+  it('a result too large for one message is internal; so is a part too large', async () => {
+    const [r] = await rig.run(ops, 'test.big', { mode: 'result' });
+    expect(r!.json.error).toEqual({ code: 'internal', message: 'the result is too large for one message' });
+    const [p] = await rig.run(ops, 'test.big', { mode: 'part' });
+    expect(p!.json.error.code).toBe('internal');
+    expect(p!.json.error.message).toMatch(/exceeds the maximum packet size/);
   });
 });
 

@@ -78,7 +78,20 @@ export function testHandlers(counter: { sleeps: number; aborted: number }): Comm
       throw new Error('db password hunter2 rejected at 10.0.0.9');
     },
   };
-  return [sleep, thrower];
+  const big: CommandHandler<{ mode: 'result' | 'part' | 'fill' }> = {
+    name: 'test.big',
+    scope: 'read',
+    args: Type.Object({ mode: Type.Union([Type.Literal('result'), Type.Literal('part'), Type.Literal('fill')]) }),
+    async handle(args, ctx) {
+      const over = 'x'.repeat(ctx.maxPayloadBytes + 10);
+      if (args.mode === 'result') return { blob: over };
+      if (args.mode === 'part') await ctx.part({ blob: over });
+      // Exactly the room announced: a JSON string of maxPayloadBytes bytes.
+      else await ctx.part('y'.repeat(ctx.maxPayloadBytes - 2));
+      return { max: ctx.maxPayloadBytes };
+    },
+  };
+  return [sleep, thrower, big];
 }
 
 /** The rig. */
