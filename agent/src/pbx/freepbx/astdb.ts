@@ -83,7 +83,16 @@ export class AstDbWriter {
    * failed op index and whether the restore succeeded). Returns the snapshot (for a later undo).
    */
   async apply(ops: readonly AstDbOp[]): Promise<Previous[]> {
-    const prev = await this.snapshot(ops);
+    let prev: Previous[];
+    try {
+      prev = await this.snapshot(ops);
+    } catch (err) {
+      // Nothing written yet: the AstDB is not readable now (AMI down, permission, …).
+      throw new PbxlinkError('unavailable', `AstDB not readable: ${(err as Error).message}`, {
+        cause: err,
+        details: { astdb_failed_op: null, astdb_restored: true },
+      });
+    }
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       try {
