@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { agentTopics } from '../../protocol/src/topics';
 import type { AgentDeps, AgentHandle } from './cli/run';
+import { dialectName, readAsteriskInfo } from './collectors/asterisk-info';
 import { DatabaseHealth } from './collectors/database-health';
 import { DisksCollector } from './collectors/disks-collector';
 import { FirewallCollector } from './collectors/firewall-collector';
 import { HealthCollector } from './collectors/health-collector';
-import { readAsteriskInfo, dialectName } from './collectors/asterisk-info';
 import { createCollectorSources } from './collectors/sources';
 import type { AgentConfig } from './config/schema';
 import { Bus } from './core/bus';
@@ -47,7 +47,9 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
   const startedAt = clock.now();
   const bootId = newBootId();
   const topics = agentTopics(config.topic_prefix, config.agent_id);
-  const bus = new Bus<AgentEvents>((err, event, owner) => log.error({ err, event, owner }, 'bus listener failed'));
+  const bus = new Bus<AgentEvents>((err, event, owner) =>
+    log.error({ err, event, owner }, 'bus listener failed'),
+  );
   const scheduler = new Scheduler(log.child({ module: 'scheduler' }));
 
   const ami = new AmiTcpClient({
@@ -120,7 +122,10 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     peers,
     calls,
     new DisksCollector(sources.disks, { cron: config.schedules.disks, keepAliveMs: keepAliveMs(config) }),
-    new FirewallCollector(sources.firewall, { cron: config.schedules.firewall, keepAliveMs: keepAliveMs(config) }),
+    new FirewallCollector(sources.firewall, {
+      cron: config.schedules.firewall,
+      keepAliveMs: keepAliveMs(config),
+    }),
   ];
 
   // Transitions of the two links become component.status for state/health (degraded, not dead).
@@ -132,10 +137,23 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
   });
   link.onStatus((s) => {
     if (s.state === 'connected') bus.emit('component.status', { component: 'broker', status: 'ok' });
-    else if (s.state === 'lost') bus.emit('component.status', { component: 'broker', status: 'down', reason: s.reason });
+    else if (s.state === 'lost')
+      bus.emit('component.status', { component: 'broker', status: 'down', reason: s.reason });
   });
 
-  const parts: AgentParts = { config, ctx, link, publisher, ami, db, peers, calls, modules, bootId, startedAt };
+  const parts: AgentParts = {
+    config,
+    ctx,
+    link,
+    publisher,
+    ami,
+    db,
+    peers,
+    calls,
+    modules,
+    bootId,
+    startedAt,
+  };
   const started: Module[] = [];
   let stopping: Promise<void> | undefined;
 

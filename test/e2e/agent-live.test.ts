@@ -19,7 +19,11 @@ describe.each(['1.8', '11', '13', '16'] as const)('agent process, Asterisk %s', 
 
   it('publishes birth, every snapshot, and the events of a call', async () => {
     const t = `${pbx.prefix}/${pbx.agentId}`;
-    await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online === true), 10_000, 'birth');
+    await consumer.waitFor(
+      () => consumer.on('/status').some((s) => s.payload.online === true),
+      10_000,
+      'birth',
+    );
     const birth = consumer.on('/status').find((s) => s.payload.online)!.payload;
     expect(birth).toMatchObject({ online: true, agent: pbx.agentId });
     for (const name of ['health', 'peers', 'calls', 'disks', 'firewall'])
@@ -30,13 +34,19 @@ describe.each(['1.8', '11', '13', '16'] as const)('agent process, Asterisk %s', 
     expect(peers.payload.data.peers.map((p: any) => p.name)).toContain('100');
 
     await pbx.sim.runScenario('internal');
-    await consumer.waitFor(() => consumer.on('/events/call.ended').length === 1 && consumer.on('/events/cdr.new').length === 1, 10_000, 'call.ended + cdr.new');
+    await consumer.waitFor(
+      () => consumer.on('/events/call.ended').length === 1 && consumer.on('/events/cdr.new').length === 1,
+      10_000,
+      'call.ended + cdr.new',
+    );
     const started = consumer.on('/events/call.started')[0]!.payload;
     const ended = consumer.on('/events/call.ended')[0]!.payload;
     expect(ended.data.call.call_id).toBe(started.data.call.call_id);
     expect(ended.data.end.reason).toBe('completed');
     // Every envelope carries a seq that grows by one, with no gap.
-    const seqs = consumer.seen.filter((s) => s.payload?.v === 1 && typeof s.payload.seq === 'number').map((s) => s.payload.seq as number);
+    const seqs = consumer.seen
+      .filter((s) => s.payload?.v === 1 && typeof s.payload.seq === 'number')
+      .map((s) => s.payload.seq as number);
     const sorted = [...new Set(seqs)].sort((a, b) => a - b);
     expect(sorted.at(-1)! - sorted[0]! + 1).toBe(sorted.length);
   });
@@ -46,11 +56,17 @@ describe.each(['1.8', '11', '13', '16'] as const)('agent process, Asterisk %s', 
       () =>
         consumer
           .on('/state/health')
-          .some((s) => s.payload.data.components.ami?.status === 'ok' && s.payload.data.components.database?.status === 'ok' && s.payload.data.asterisk.dialect !== null),
+          .some(
+            (s) =>
+              s.payload.data.components.ami?.status === 'ok' &&
+              s.payload.data.components.database?.status === 'ok' &&
+              s.payload.data.asterisk.dialect !== null,
+          ),
       15_000,
       'healthy components with the Asterisk dialect',
     );
-    const h = consumer.on('/state/health').find((s) => s.payload.data.asterisk.dialect !== null)!.payload.data;
+    const h = consumer.on('/state/health').find((s) => s.payload.data.asterisk.dialect !== null)!
+      .payload.data;
     expect(h.asterisk.dialect).toBe(dialect);
     expect(h.asterisk.version).toMatch(dialect === '1.8' ? /^1\.8\./ : new RegExp(`^${dialect}\\.`));
     expect(h.asterisk.uptime_s).toBeGreaterThan(0);

@@ -108,7 +108,12 @@ export async function startTestPbx(opts: TestPbxOptions = {}): Promise<TestPbx> 
   const stateDir = join(dir, 'state');
   const monitorDir = join(dir, 'monitor');
   const broker = await startMosquitto(opts.broker);
-  const sim = await startAmiSimulator({ dialect: opts.dialect ?? '13', speed: 0, authFailDelayMs: 10, ...opts.sim });
+  const sim = await startAmiSimulator({
+    dialect: opts.dialect ?? '13',
+    speed: 0,
+    authFailDelayMs: 10,
+    ...opts.sim,
+  });
   const dbs = await createTestDatabases({ cdr: 'freepbx-2.11', config: 'freepbx-2.11', seed: true });
   const { privateKey, publicKey } = generateKeyPair();
   const kid = 'e2e-key';
@@ -116,7 +121,10 @@ export async function startTestPbx(opts: TestPbxOptions = {}): Promise<TestPbx> 
   const keyFile = join(dir, 'e2e-key.pem');
   writeFileSync(keyFile, privatePem, { mode: 0o600 });
   const trusted = join(dir, 'trusted-keys.json');
-  writeFileSync(trusted, JSON.stringify([{ kid, publicKey: publicJwk(publicKey), scopes: opts.scopes ?? ['admin'] }]));
+  writeFileSync(
+    trusted,
+    JSON.stringify([{ kid, publicKey: publicJwk(publicKey), scopes: opts.scopes ?? ['admin'] }]),
+  );
   const agentId = opts.agentId ?? `pbx-e2e-${process.pid}-${++counter}`;
   const prefix = 'pbxlink/v1';
   const env: Record<string, string> = {

@@ -34,7 +34,11 @@ export class RecordingPublisher implements Publisher {
       setTimeout(() => {
         if (!this.waiters.includes(w)) return;
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; events: ${this.events.map((e) => e.type).join(', ')}`));
+        reject(
+          new Error(
+            `timed out after ${ms} ms waiting for ${what}; events: ${this.events.map((e) => e.type).join(', ')}`,
+          ),
+        );
       }, ms).unref();
     });
   }

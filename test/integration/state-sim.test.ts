@@ -7,8 +7,8 @@ import { Scheduler } from '../../agent/src/core/scheduler';
 import { AmiTcpClient } from '../../agent/src/pbx/ami/client';
 import { CallState } from '../../agent/src/state/calls';
 import { PeerState } from '../../agent/src/state/peers';
-import { validateCallEnded } from '../helpers/schema-check';
 import { RecordingPublisher } from '../helpers/recording-publisher';
+import { validateCallEnded } from '../helpers/schema-check';
 import { type AmiSimulator, startAmiSimulator } from '../sim/server';
 
 const DIALECTS = ['1.8', '11', '13', '16'] as const;
@@ -23,9 +23,24 @@ describe.each(DIALECTS)('live state against the simulator, Asterisk %s', (dialec
   beforeEach(async () => {
     sim = await startAmiSimulator({ dialect, speed: 0, cdrManager: true, authFailDelayMs: 10 });
     const log = pino({ level: 'silent' });
-    ami = new AmiTcpClient({ host: '127.0.0.1', port: sim.port, username: 'admin', secret: 'amp111', clock: systemClock, log, backoff: { initialMs: 20, maxMs: 200 } });
+    ami = new AmiTcpClient({
+      host: '127.0.0.1',
+      port: sim.port,
+      username: 'admin',
+      secret: 'amp111',
+      clock: systemClock,
+      log,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
     pub = new RecordingPublisher();
-    const ctx: ModuleContext = { log, clock: systemClock, scheduler: new Scheduler(log), bus: new Bus<AgentEvents>(), publisher: pub, ami };
+    const ctx: ModuleContext = {
+      log,
+      clock: systemClock,
+      scheduler: new Scheduler(log),
+      bus: new Bus<AgentEvents>(),
+      publisher: pub,
+      ami,
+    };
     peers = new PeerState({ snapshotIntervalMs: 20 });
     calls = new CallState({ snapshotIntervalMs: 20 });
     peers.start(ctx);
@@ -62,7 +77,11 @@ describe.each(DIALECTS)('live state against the simulator, Asterisk %s', (dialec
   ] as const)('scenario %s ends as %s, one call, direction %s', async (scenario, reason, direction) => {
     await sim.runScenario(scenario);
     // cdr_manager's Cdr event follows the last Hangup (reference §5.5).
-    await pub.waitFor(() => pub.eventsOf('call.ended').length >= 1 && pub.eventsOf('cdr.new').length >= 1, 5000, 'call.ended and cdr.new');
+    await pub.waitFor(
+      () => pub.eventsOf('call.ended').length >= 1 && pub.eventsOf('cdr.new').length >= 1,
+      5000,
+      'call.ended and cdr.new',
+    );
     expect(calls.list()).toEqual([]);
     const started = pub.eventsOf('call.started');
     const ended = pub.eventsOf('call.ended');
@@ -74,7 +93,9 @@ describe.each(DIALECTS)('live state against the simulator, Asterisk %s', (dialec
     if (reason === 'cancelled') expect(ended[0].end.q850_code).not.toBe(127);
     expect(validateCallEnded(ended[0])).toEqual([]);
     const cdr = pub.eventsOf('cdr.new')[0];
-    expect(cdr.disposition).toBe({ completed: 'ANSWERED', busy: 'BUSY', no_answer: 'NO ANSWER', cancelled: 'NO ANSWER' }[reason]);
+    expect(cdr.disposition).toBe(
+      { completed: 'ANSWERED', busy: 'BUSY', no_answer: 'NO ANSWER', cancelled: 'NO ANSWER' }[reason],
+    );
   });
 
   it('an attended transfer leaves no ghost and marks the call transferred', async () => {
@@ -89,17 +110,29 @@ describe.each(DIALECTS)('live state against the simulator, Asterisk %s', (dialec
 
   it('many concurrent calls all start and end, none left behind', async () => {
     await sim.runScenario('concurrent', { count: 12 });
-    await pub.waitFor(() => pub.eventsOf('call.ended').length >= 12 && calls.list().length === 0, 8000, '12 ended calls');
+    await pub.waitFor(
+      () => pub.eventsOf('call.ended').length >= 12 && calls.list().length === 0,
+      8000,
+      '12 ended calls',
+    );
     expect(pub.eventsOf('call.started')).toHaveLength(12);
     expect(pub.eventsOf('call.ended')).toHaveLength(12);
   });
 
   it('announces peer transitions as peer.status', async () => {
     await sim.runScenario('peer-unreachable', { peer: '102' });
-    await pub.waitFor(() => pub.eventsOf('peer.status').some((e) => e.name === '102' && e.status === 'unreachable'), 5000, 'unreachable');
+    await pub.waitFor(
+      () => pub.eventsOf('peer.status').some((e) => e.name === '102' && e.status === 'unreachable'),
+      5000,
+      'unreachable',
+    );
     if (dialect === '16') return; // PJSIP has no Lagged state (reference §16)
     await sim.runScenario('peer-lagged', { peer: '100' });
-    await pub.waitFor(() => pub.eventsOf('peer.status').some((e) => e.name === '100' && e.status === 'lagged'), 5000, 'lagged');
+    await pub.waitFor(
+      () => pub.eventsOf('peer.status').some((e) => e.name === '100' && e.status === 'lagged'),
+      5000,
+      'lagged',
+    );
   });
 
   it('after the simulator drops AMI mid-call, resync leaves no ghost call', async () => {
@@ -107,6 +140,10 @@ describe.each(DIALECTS)('live state against the simulator, Asterisk %s', (dialec
     await pub.waitFor(() => calls.list().length === 1, 5000, 'a live call');
     sim.dropConnections();
     await done;
-    await pub.waitFor(() => calls.list().length === 0 && pub.eventsOf('call.ended').length === 1, 8000, 'resynced without the call');
+    await pub.waitFor(
+      () => calls.list().length === 0 && pub.eventsOf('call.ended').length === 1,
+      8000,
+      'resynced without the call',
+    );
   });
 });

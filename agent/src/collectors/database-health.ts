@@ -57,6 +57,9 @@ export class DatabaseHealth implements Module {
     this.last = key;
     if (status === 'ok') this.ctx?.log.info('database reachable');
     else this.ctx?.log.warn({ reason }, 'database unreachable');
-    this.ctx?.bus.emit('component.status', reason ? { component: 'database', status, reason } : { component: 'database', status });
+    this.ctx?.bus.emit(
+      'component.status',
+      reason ? { component: 'database', status, reason } : { component: 'database', status },
+    );
   }
 }

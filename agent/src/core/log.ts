@@ -38,7 +38,9 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '********' },
       formatters: { level: (label) => ({ level: label }) },
       // Last line of defence: a configured secret never leaves the process inside any string.
-      ...(secrets.length === 0 ? {} : { hooks: { streamWrite: (line: string) => maskSecrets(line, secrets) } }),
+      ...(secrets.length === 0
+        ? {}
+        : { hooks: { streamWrite: (line: string) => maskSecrets(line, secrets) } }),
     },
     opts.destination ?? pino.destination({ fd: 1, sync: false }),
   );

@@ -131,7 +131,11 @@ export function cid(v: string | undefined): string | null {
 const INBOUND_CONTEXTS = /^(from-trunk|from-pstn|from-did|ext-did|from-sip-external|from-dahdi|from-zaptel)/;
 
 /** True when a channel name or context shows a call coming from a trunk. */
-export function looksInbound(channel: string, context: string | null, isTrunk: (peer: string) => boolean): boolean {
+export function looksInbound(
+  channel: string,
+  context: string | null,
+  isTrunk: (peer: string) => boolean,
+): boolean {
   const { tech, peer } = channelPeer(channel);
   if (tech === 'DAHDI' || tech === 'Zap') return true;
   if ((tech === 'SIP' || tech === 'PJSIP' || tech === 'IAX2') && peer && isTrunk(peer)) return true;
@@ -139,7 +143,11 @@ export function looksInbound(channel: string, context: string | null, isTrunk: (
 }
 
 /** True when a dialled channel or dial string reaches a trunk (`SIP/mytrunk/5551234` → `mytrunk/5551234`, §5.3). */
-export function looksOutbound(destChannel: string | null, dialString: string | null, isTrunk: (peer: string) => boolean): boolean {
+export function looksOutbound(
+  destChannel: string | null,
+  dialString: string | null,
+  isTrunk: (peer: string) => boolean,
+): boolean {
   if (destChannel) {
     const { tech, peer } = channelPeer(destChannel);
     if (tech === 'DAHDI' || tech === 'Zap') return true;
@@ -186,7 +194,10 @@ export function endOf(c: {
   else if (c.cause === 34 || c.cause === 41 || c.cause === 42 || c.cause === 44) reason = 'congestion';
   else if (c.cause === 20 || c.cause === 27) reason = 'unavailable';
   else if (c.pbxAnswered) reason = 'completed';
-  else if (c.hangupBy === 'caller' && (c.cause === 16 || c.cause === 127 || c.cause === 0 || c.cause === null))
+  else if (
+    c.hangupBy === 'caller' &&
+    (c.cause === 16 || c.cause === 127 || c.cause === 0 || c.cause === null)
+  )
     reason = 'cancelled';
   else if (c.cause === 16 || c.cause === 31) reason = 'completed';
   else reason = 'failed';

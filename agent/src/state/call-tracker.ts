@@ -1,10 +1,10 @@
 import type { AmiMessage } from '../pbx/ami/types';
 import {
-  CHANNEL_STATES,
   type CallDirection,
   type CallEnd,
   type CallState,
   type CallView,
+  CHANNEL_STATES,
   type ChannelView,
   channelPeer,
   cid,
@@ -15,6 +15,8 @@ import {
   looksOutbound,
   parseHms,
 } from './call-model';
+
+type Headers = Readonly<Record<string, string>>;
 
 /** What the tracker announces; the calls module turns these into MQTT events. */
 export type CallChange =
@@ -105,54 +107,41 @@ export class CallTracker {
 
   /** Applies one AMI event. */
   apply(m: AmiMessage): void {
-    const h = m.headers;
-    switch (m.name) {
-      case 'Newchannel':
-        return this.onNewchannel(h);
-      case 'Newstate':
-        return this.onNewstate(h);
-      case 'Hangup':
-        return this.onHangup(h);
-      case 'Dial':
-        if ((h.subevent ?? '').toLowerCase() === 'begin') return this.onDialBegin(h.uniqueid, h.destuniqueid, h.destination, h.dialstring);
-        if ((h.subevent ?? '').toLowerCase() === 'end') return this.onDialEnd(h.uniqueid, h.dialstatus);
-        return;
-      case 'DialBegin':
-        return this.onDialBegin(h.uniqueid, h.destuniqueid, h.destchannel, h.dialstring);
-      case 'DialEnd':
-        return this.onDialEnd(h.uniqueid ?? h.destuniqueid, h.dialstatus, h.destuniqueid);
-      case 'Bridge':
-        return this.onBridge1x(h);
-      case 'BridgeEnter':
-        return this.onBridgeEnter(h);
-      case 'BridgeLeave':
-        return this.onBridgeLeave(h);
-      case 'BridgeDestroy':
-        if (h.bridgeuniqueid) this.bridges.delete(h.bridgeuniqueid);
-        return;
-      case 'Hold':
-        // 12+: Hold/Unhold events; 1.8/11 chan_sip: `Hold` with `Status: On|Off`.
-        return this.onHold(h.uniqueid, (h.status ?? 'On').toLowerCase() !== 'off');
-      case 'Unhold':
-        return this.onHold(h.uniqueid, false);
-      case 'AttendedTransfer':
-      case 'BlindTransfer':
-      case 'Transfer':
-        return this.onTransfer(h);
-      case 'Rename':
-        return this.onRename(h);
-      case 'NewCallerid':
-      case 'NewConnectedLine':
-        return this.onCallerId(h);
-      case 'AgentCalled':
-        // 1.8/11 app_queue: Uniqueid of the caller, DestinationChannel of the agent leg.
-        return this.attachByName(h.uniqueid, h.destinationchannel);
-      case 'Newexten':
-        return this.onNewexten(h);
-      default:
-        return;
-    }
+    this.handlers[m.name]?.(m.headers);
   }
+
+  /** One handler per AMI event name; field names differ by dialect only in case (headers are lower-cased). */
+  private readonly handlers: Record<string, (h: Headers) => void> = {
+    Newchannel: (h) => this.onNewchannel(h),
+    Newstate: (h) => this.onNewstate(h),
+    Hangup: (h) => this.onHangup(h),
+    // 1.8/11: `Dial` with SubEvent Begin/End (reference §5.3).
+    Dial: (h) => {
+      const sub = (h.subevent ?? '').toLowerCase();
+      if (sub === 'begin') this.onDialBegin(h.uniqueid, h.destuniqueid, h.destination, h.dialstring);
+      else if (sub === 'end') this.onDialEnd(h.uniqueid, h.dialstatus);
+    },
+    DialBegin: (h) => this.onDialBegin(h.uniqueid, h.destuniqueid, h.destchannel, h.dialstring),
+    DialEnd: (h) => this.onDialEnd(h.uniqueid ?? h.destuniqueid, h.dialstatus, h.destuniqueid),
+    Bridge: (h) => this.onBridge1x(h),
+    BridgeEnter: (h) => this.onBridgeEnter(h),
+    BridgeLeave: (h) => this.onBridgeLeave(h),
+    BridgeDestroy: (h) => {
+      if (h.bridgeuniqueid) this.bridges.delete(h.bridgeuniqueid);
+    },
+    // 12+: Hold/Unhold events; 1.8/11 chan_sip: `Hold` with `Status: On|Off`.
+    Hold: (h) => this.onHold(h.uniqueid, (h.status ?? 'On').toLowerCase() !== 'off'),
+    Unhold: (h) => this.onHold(h.uniqueid, false),
+    AttendedTransfer: (h) => this.onTransfer(h),
+    BlindTransfer: (h) => this.onTransfer(h),
+    Transfer: (h) => this.onTransfer(h),
+    Rename: (h) => this.onRename(h),
+    NewCallerid: (h) => this.onCallerId(h),
+    NewConnectedLine: (h) => this.onCallerId(h),
+    // 1.8/11 app_queue: Uniqueid of the caller, DestinationChannel of the agent leg.
+    AgentCalled: (h) => this.attachByName(h.uniqueid, h.destinationchannel),
+    Newexten: (h) => this.onNewexten(h),
+  };
 
   /** Rebuilds every call from a CoreShowChannels listing (after an AMI reconnect). Calls that are
    * gone end (reason `unknown` unless answered), new ones start, surviving ones keep their identity. */
@@ -185,7 +174,8 @@ export class CallTracker {
     for (const c of sorted) {
       const h = c.view;
       let target: string | undefined;
-      if (h.linkedid && h.linkedid !== h.uniqueid && this.chans.get(h.linkedid)?.callId) target = this.chans.get(h.linkedid)!.callId;
+      if (h.linkedid && h.linkedid !== h.uniqueid && this.chans.get(h.linkedid)?.callId)
+        target = this.chans.get(h.linkedid)!.callId;
       const bridgedUid = h.bridged_channel ? this.byName.get(h.bridged_channel) : undefined;
       if (!target && bridgedUid) target = this.chans.get(bridgedUid)?.callId;
       const base = localBase(h.channel);
@@ -194,24 +184,37 @@ export class CallTracker {
         if (other) target = this.chans.get(other)?.callId;
       }
       if (!target && h.bridge_id) {
-        for (const o of this.chans.values()) if (o !== c && o.view.bridge_id === h.bridge_id && o.callId) target = o.callId;
+        for (const o of this.chans.values())
+          if (o !== c && o.view.bridge_id === h.bridge_id && o.callId) target = o.callId;
       }
       if (target) this.join(this.calls.get(target)!, h.uniqueid);
       else {
         const prevCall = [...previous.values()].find((p) => p.channels.has(h.uniqueid));
         const call = this.createCall(h.uniqueid, h.linkedid ?? prevCall?.id ?? h.uniqueid, false);
-        if (prevCall) Object.assign(call, { startedAt: prevCall.startedAt, answeredAt: prevCall.answeredAt, direction: prevCall.direction });
+        if (prevCall)
+          Object.assign(call, {
+            startedAt: prevCall.startedAt,
+            answeredAt: prevCall.answeredAt,
+            direction: prevCall.direction,
+          });
       }
       if (h.bridge_id) {
         let set = this.bridges.get(h.bridge_id);
-        if (!set) this.bridges.set(h.bridge_id, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          this.bridges.set(h.bridge_id, set);
+        }
         set.add(h.uniqueid);
       }
     }
     this.quiet = false;
     for (const call of this.calls.values()) {
       const members = [...call.channels].map((u) => this.chans.get(u)!);
-      if (call.answeredAt === null && members.length > 1 && members.some((m) => m.view.bridged_channel || m.view.bridge_id))
+      if (
+        call.answeredAt === null &&
+        members.length > 1 &&
+        members.some((m) => m.view.bridged_channel || m.view.bridge_id)
+      )
         call.answeredAt = now;
       if (previous.get(call.id)?.announced) call.announced = true;
       else this.announce(call);
@@ -222,7 +225,13 @@ export class CallTracker {
       this.emit({
         type: 'call.ended',
         call: this.view(old, previousChans, true),
-        end: { reason: old.answeredAt !== null ? 'completed' : 'unknown', q850_code: null, q850_text: null, dial_status: old.dialStatus, hangup_by: null },
+        end: {
+          reason: old.answeredAt !== null ? 'completed' : 'unknown',
+          q850_code: null,
+          q850_text: null,
+          dial_status: old.dialStatus,
+          hangup_by: null,
+        },
       });
     }
   }
@@ -246,7 +255,7 @@ export class CallTracker {
 
   // ---- events -------------------------------------------------------------------------------
 
-  private onNewchannel(h: Readonly<Record<string, string>>): void {
+  private onNewchannel(h: Headers): void {
     const uid = h.uniqueid;
     if (!uid || !h.channel || this.chans.has(uid)) return;
     const chan = this.newChan(h, this.now());
@@ -275,13 +284,18 @@ export class CallTracker {
     if ((chan.view.state_code ?? 0) >= 4 && !base) this.createCall(uid, uid, true);
   }
 
-  private onNewstate(h: Readonly<Record<string, string>>): void {
+  private onNewstate(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
-    if (!chan) return this.onNewchannel(h);
+    if (!chan) {
+      this.onNewchannel(h);
+      return;
+    }
     this.updateChannelBlock(chan, h);
     if (!chan.callId) {
       const base = localBase(chan.view.channel);
-      const partner = base ? this.chans.get(this.byName.get(`${base};${chan.view.channel.endsWith(';1') ? '2' : '1'}`) ?? '') : undefined;
+      const partner = base
+        ? this.chans.get(this.byName.get(`${base};${chan.view.channel.endsWith(';1') ? '2' : '1'}`) ?? '')
+        : undefined;
       if (partner?.callId) this.join(this.calls.get(partner.callId)!, chan.view.uniqueid);
       else this.createCall(chan.view.uniqueid, chan.view.uniqueid, true);
       return;
@@ -293,7 +307,7 @@ export class CallTracker {
     else if (call.answeredAt === null && !localBase(chan.view.channel)) this.markAnswered(call);
   }
 
-  private onHangup(h: Readonly<Record<string, string>>): void {
+  private onHangup(h: Headers): void {
     const uid = h.uniqueid ?? '';
     const chan = this.chans.get(uid);
     if (!chan) return;
@@ -324,14 +338,24 @@ export class CallTracker {
     this.emit({ type: 'call.ended', call: view, end });
   }
 
-  private onDialBegin(callerUid: string | undefined, destUid: string | undefined, destName: string | undefined, dialString: string | undefined): void {
+  private onDialBegin(
+    callerUid: string | undefined,
+    destUid: string | undefined,
+    destName: string | undefined,
+    dialString: string | undefined,
+  ): void {
     let call: Call | undefined;
     const caller = callerUid ? this.chans.get(callerUid) : undefined;
     if (caller) {
-      if (!caller.callId) this.createCall(caller.view.uniqueid, caller.view.linkedid ?? caller.view.uniqueid, true);
+      if (!caller.callId)
+        this.createCall(caller.view.uniqueid, caller.view.linkedid ?? caller.view.uniqueid, true);
       call = this.calls.get(caller.callId!);
     }
-    const dest = destUid ? this.chans.get(destUid) : destName ? this.chans.get(this.byName.get(destName) ?? '') : undefined;
+    const dest = destUid
+      ? this.chans.get(destUid)
+      : destName
+        ? this.chans.get(this.byName.get(destName) ?? '')
+        : undefined;
     if (!call && dest?.callId) call = this.calls.get(dest.callId);
     if (!call) return;
     if (dest && dest.callId !== call.id) {
@@ -342,7 +366,11 @@ export class CallTracker {
     let changed = false;
     if (call.direction === 'unknown' || call.direction === 'internal') {
       const outbound = looksOutbound(dest?.view.channel ?? destName ?? null, ds, this.isTrunk);
-      const dir: CallDirection = outbound ? 'outbound' : dest && !localBase(dest.view.channel) ? 'internal' : call.direction;
+      const dir: CallDirection = outbound
+        ? 'outbound'
+        : dest && !localBase(dest.view.channel)
+          ? 'internal'
+          : call.direction;
       if (dir !== call.direction) {
         call.direction = dir;
         changed = true;
@@ -364,7 +392,7 @@ export class CallTracker {
     if (status.toUpperCase() === 'ANSWER' && call.answeredAt === null) this.markAnswered(call);
   }
 
-  private onBridge1x(h: Readonly<Record<string, string>>): void {
+  private onBridge1x(h: Headers): void {
     const a = this.chans.get(h.uniqueid1 ?? '');
     const b = this.chans.get(h.uniqueid2 ?? '');
     if (!a || !b) return;
@@ -379,15 +407,21 @@ export class CallTracker {
     if (call && call.answeredAt === null) this.markAnswered(call);
   }
 
-  private onBridgeEnter(h: Readonly<Record<string, string>>): void {
+  private onBridgeEnter(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
     const id = h.bridgeuniqueid;
     if (!chan || !id) return;
     let members = this.bridges.get(id);
-    if (!members) this.bridges.set(id, (members = new Set()));
+    if (!members) {
+      members = new Set();
+      this.bridges.set(id, members);
+    }
     members.add(chan.view.uniqueid);
     chan.view.bridge_id = id;
-    const others = [...members].filter((u) => u !== chan.view.uniqueid).map((u) => this.chans.get(u)).filter((c): c is Chan => !!c);
+    const others = [...members]
+      .filter((u) => u !== chan.view.uniqueid)
+      .map((u) => this.chans.get(u))
+      .filter((c): c is Chan => !!c);
     if (others.length === 0) return;
     if (others.length === 1) {
       chan.view.bridged_channel = others[0]!.view.channel;
@@ -398,7 +432,7 @@ export class CallTracker {
     if (call && call.answeredAt === null) this.markAnswered(call);
   }
 
-  private onBridgeLeave(h: Readonly<Record<string, string>>): void {
+  private onBridgeLeave(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
     if (!chan) return;
     const id = h.bridgeuniqueid ?? chan.view.bridge_id ?? '';
@@ -421,7 +455,7 @@ export class CallTracker {
     if (before !== call.onHold.size > 0) this.update(call, on ? 'hold' : 'unhold');
   }
 
-  private onTransfer(h: Readonly<Record<string, string>>): void {
+  private onTransfer(h: Headers): void {
     const touched = new Set<Call>();
     for (const [k, v] of Object.entries(h)) {
       if (!k.endsWith('uniqueid') || !v) continue;
@@ -436,7 +470,7 @@ export class CallTracker {
     }
   }
 
-  private onRename(h: Readonly<Record<string, string>>): void {
+  private onRename(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
     if (!chan || !h.newname) return;
     this.byName.delete(chan.view.channel);
@@ -444,7 +478,7 @@ export class CallTracker {
     this.byName.set(h.newname, chan.view.uniqueid);
   }
 
-  private onCallerId(h: Readonly<Record<string, string>>): void {
+  private onCallerId(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
     if (chan) this.updateChannelBlock(chan, h);
   }
@@ -454,29 +488,32 @@ export class CallTracker {
     const caller = this.chans.get(uid ?? '');
     const leg = this.chans.get(this.byName.get(name ?? '') ?? '');
     if (!caller || !leg || leg === caller) return;
-    if (!caller.callId) this.createCall(caller.view.uniqueid, caller.view.linkedid ?? caller.view.uniqueid, true);
+    if (!caller.callId)
+      this.createCall(caller.view.uniqueid, caller.view.linkedid ?? caller.view.uniqueid, true);
     const call = this.calls.get(caller.callId!)!;
     if (leg.callId && leg.callId !== call.id) this.merge(call, this.calls.get(leg.callId)!, false);
     else if (!leg.callId) this.join(call, leg.view.uniqueid);
     // The other half of a Local pair follows.
     const base = localBase(leg.view.channel);
     const partner = base ? this.chans.get(this.byName.get(`${base};2`) ?? '') : undefined;
-    if (partner && partner.callId && partner.callId !== call.id) this.merge(call, this.calls.get(partner.callId)!, false);
+    if (partner && partner.callId && partner.callId !== call.id)
+      this.merge(call, this.calls.get(partner.callId)!, false);
     else if (partner && !partner.callId) this.join(call, partner.view.uniqueid);
   }
 
-  private onNewexten(h: Readonly<Record<string, string>>): void {
+  private onNewexten(h: Headers): void {
     const chan = this.chans.get(h.uniqueid ?? '');
     if (!chan) return;
     if (h.application !== undefined) chan.view.application = nz(h.application);
-    if (h.appdata !== undefined || h.applicationdata !== undefined) chan.view.application_data = nz(h.appdata ?? h.applicationdata);
+    if (h.appdata !== undefined || h.applicationdata !== undefined)
+      chan.view.application_data = nz(h.appdata ?? h.applicationdata);
     if (h.context) chan.view.context = h.context;
     if (h.extension ?? h.exten) chan.view.exten = (h.extension ?? h.exten)!;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  private newChan(h: Readonly<Record<string, string>>, createdAt: number): Chan {
+  private newChan(h: Headers, createdAt: number): Chan {
     const code = h.channelstate !== undefined && h.channelstate !== '' ? Number(h.channelstate) : null;
     return {
       callId: undefined,
@@ -486,7 +523,8 @@ export class CallTracker {
         channel: h.channel!,
         uniqueid: h.uniqueid!,
         linkedid: nz(h.linkedid),
-        state: h.channelstatedesc ?? (code !== null ? (CHANNEL_STATES[code] ?? `Unknown (${code})`) : 'Unknown'),
+        state:
+          h.channelstatedesc ?? (code !== null ? (CHANNEL_STATES[code] ?? `Unknown (${code})`) : 'Unknown'),
         state_code: code,
         application: null,
         application_data: null,
@@ -506,7 +544,7 @@ export class CallTracker {
     };
   }
 
-  private updateChannelBlock(chan: Chan, h: Readonly<Record<string, string>>): void {
+  private updateChannelBlock(chan: Chan, h: Headers): void {
     const v = chan.view;
     if (h.channelstate !== undefined && h.channelstate !== '') {
       v.state_code = Number(h.channelstate);
@@ -518,7 +556,13 @@ export class CallTracker {
     if (h.connectedlinename !== undefined) v.connected_line_name = cid(h.connectedlinename);
     if (h.linkedid) v.linkedid = h.linkedid;
     const call = chan.callId ? this.calls.get(chan.callId) : undefined;
-    if (call && call.originUid !== v.uniqueid && call.toName === null && v.caller_id_name && !localBase(v.channel))
+    if (
+      call &&
+      call.originUid !== v.uniqueid &&
+      call.toName === null &&
+      v.caller_id_name &&
+      !localBase(v.channel)
+    )
       call.toName = v.caller_id_name;
   }
 
@@ -556,7 +600,8 @@ export class CallTracker {
     if (!chan) return;
     chan.callId = call.id;
     call.channels.add(uid);
-    if (!this.quiet && !call.announced && call.channels.size > 1 && !localBase(chan.view.channel)) this.announce(call);
+    if (!this.quiet && !call.announced && call.channels.size > 1 && !localBase(chan.view.channel))
+      this.announce(call);
   }
 
   private announce(call: Call): void {
@@ -596,7 +641,13 @@ export class CallTracker {
     this.emit({
       type: 'call.ended',
       call: dropView,
-      end: { reason: isTransfer ? 'transferred' : 'unknown', q850_code: null, q850_text: null, dial_status: drop.dialStatus, hangup_by: null },
+      end: {
+        reason: isTransfer ? 'transferred' : 'unknown',
+        q850_code: null,
+        q850_text: null,
+        dial_status: drop.dialStatus,
+        hangup_by: null,
+      },
     });
     if (!keep.announced) this.announce(keep);
     else if (isTransfer && !keep.transferred) {
@@ -613,7 +664,9 @@ export class CallTracker {
 
   private view(call: Call, extraChans?: Map<string, Chan>, ended = false): CallView {
     const now = this.now();
-    const chans = [...call.channels].map((u) => this.chans.get(u) ?? extraChans?.get(u)).filter((c): c is Chan => !!c);
+    const chans = [...call.channels]
+      .map((u) => this.chans.get(u) ?? extraChans?.get(u))
+      .filter((c): c is Chan => !!c);
     const state: CallState = ended
       ? 'ended'
       : call.onHold.size > 0
@@ -634,7 +687,10 @@ export class CallTracker {
       answered_at: call.answeredAt !== null ? new Date(call.answeredAt).toISOString() : null,
       ring_s: secs(ringEnd - call.startedAt),
       talk_s: call.answeredAt !== null ? secs(now - call.answeredAt) : 0,
-      channels: chans.map((c) => ({ ...c.view, duration_s: Math.floor(Math.max(0, now - c.createdAt) / 1000) })),
+      channels: chans.map((c) => ({
+        ...c.view,
+        duration_s: Math.floor(Math.max(0, now - c.createdAt) / 1000),
+      })),
     };
   }
 }

@@ -1,8 +1,8 @@
 import type { Logger } from '../core/log';
 import type { Module, ModuleContext } from '../core/module';
-import { cdrFromEvent } from './cdr-event';
 import type { CallView } from './call-model';
 import { type CallChange, CallTracker } from './call-tracker';
+import { cdrFromEvent } from './cdr-event';
 import { fitToBudget } from './fit';
 import { defaultIsTrunk } from './peer-model';
 import { SnapshotThrottle } from './snapshot-throttle';
@@ -42,7 +42,11 @@ export class CallState implements Module {
   start(ctx: ModuleContext): void {
     this.ctx = ctx;
     this.log = ctx.log;
-    this.tracker = new CallTracker(this.isTrunk, () => ctx.clock.now(), (c) => this.onChange(c));
+    this.tracker = new CallTracker(
+      this.isTrunk,
+      () => ctx.clock.now(),
+      (c) => this.onChange(c),
+    );
     this.throttle = new SnapshotThrottle(ctx.clock, this.intervalMs, () => this.publishSnapshot());
     this.unsubscribe.push(
       ctx.ami.onEvent(CallTracker.EVENTS, (m) => this.tracker?.apply(m)),

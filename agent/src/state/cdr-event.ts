@@ -30,9 +30,27 @@ export function cdrFromEvent(m: AmiMessage): Record<string, string | number> {
   };
   // [mappings] custom fields of cdr_manager.conf come after UserField; keep them under their names.
   const known = new Set([
-    'starttime', 'callerid', 'source', 'destination', 'destinationcontext', 'channel', 'destinationchannel',
-    'lastapplication', 'lastdata', 'duration', 'billableseconds', 'disposition', 'amaflags', 'accountcode',
-    'uniqueid', 'userfield', 'answertime', 'endtime', 'privilege', 'timestamp', 'event',
+    'starttime',
+    'callerid',
+    'source',
+    'destination',
+    'destinationcontext',
+    'channel',
+    'destinationchannel',
+    'lastapplication',
+    'lastdata',
+    'duration',
+    'billableseconds',
+    'disposition',
+    'amaflags',
+    'accountcode',
+    'uniqueid',
+    'userfield',
+    'answertime',
+    'endtime',
+    'privilege',
+    'timestamp',
+    'event',
   ]);
   for (const [k, v] of Object.entries(h)) if (!known.has(k) && /^[a-z_][a-z0-9_]*$/.test(k)) rec[k] = v;
   return rec;

@@ -38,7 +38,13 @@ export interface PeerStatusChange {
 }
 
 const yesNo = (v: string | undefined): boolean | null =>
-  v === undefined ? null : /^(yes|y|true|on)$/i.test(v.trim()) ? true : /^(no|n|false|off)$/i.test(v.trim()) ? false : null;
+  v === undefined
+    ? null
+    : /^(yes|y|true|on)$/i.test(v.trim())
+      ? true
+      : /^(no|n|false|off)$/i.test(v.trim())
+        ? false
+        : null;
 
 /** Splits chan_sip's Status text (`OK (12 ms)`, `LAGGED (2500 ms)`, `UNREACHABLE`, `UNKNOWN`,
  * `Unmonitored` — reference §3.1) into a status and a latency. */

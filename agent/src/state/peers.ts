@@ -1,15 +1,15 @@
 import type { Logger } from '../core/log';
 import type { Module, ModuleContext } from '../core/module';
 import type { AmiMessage } from '../pbx/ami/types';
+import { fitToBudget } from './fit';
 import {
   applyPeerStatus,
   defaultIsTrunk,
   type Peer,
+  type PeerStatusChange,
   peerFromEndpointList,
   peerFromPeerEntry,
-  type PeerStatusChange,
 } from './peer-model';
-import { fitToBudget } from './fit';
 import { SnapshotThrottle } from './snapshot-throttle';
 
 export interface PeerStateOptions {
@@ -83,7 +83,8 @@ export class PeerState implements Module {
       if (!dialect || dialect.chanSip) {
         const r = await ctx.ami.list('SIPpeers');
         if (r.response.name === 'Success') {
-          for (const e of r.events) if (e.name === 'PeerEntry') this.put(fresh, peerFromPeerEntry(e, this.isTrunk));
+          for (const e of r.events)
+            if (e.name === 'PeerEntry') this.put(fresh, peerFromPeerEntry(e, this.isTrunk));
         }
       }
       if (dialect?.pjsip) {
@@ -143,6 +144,10 @@ export class PeerState implements Module {
   private publishSnapshot(): void {
     const all = this.list();
     const fit = fitToBudget(all, this.budget);
-    this.ctx?.publisher.publishState('peers', { peers: fit.items, count: all.length, truncated: fit.truncated });
+    this.ctx?.publisher.publishState('peers', {
+      peers: fit.items,
+      count: all.length,
+      truncated: fit.truncated,
+    });
   }
 }
