@@ -11,7 +11,14 @@ import { AgentInfoResult } from '../../protocol/src/schemas/agent-info';
 import { Peer as PeerSchema } from '../../protocol/src/schemas/peers';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { until } from '../unit/link/harness';
-import { keysFileText, type Rig, type SeenMsg, startRig, testHandlers, testKey } from '../unit/router/harness';
+import {
+  keysFileText,
+  type Rig,
+  type SeenMsg,
+  startRig,
+  testHandlers,
+  testKey,
+} from '../unit/router/harness';
 
 const MAX_PACKET = 16 * 1024;
 /** Size of the PUBLISH packet the agent sent for a reply (QoS 1, MQTT 5, no properties). */
@@ -58,7 +65,14 @@ beforeAll(async () => {
         bootId: 'boot-1',
         startedAt: Date.parse('2026-01-02T03:04:05Z'),
         ami: {
-          dialect: { amiVersion: '2.10.6', asteriskVersion: '13.38.3', major: 13, commandFormat: 'follows', chanSip: true, pjsip: true },
+          dialect: {
+            amiVersion: '2.10.6',
+            asteriskVersion: '13.38.3',
+            major: 13,
+            commandFormat: 'follows',
+            chanSip: true,
+            pjsip: true,
+          },
         },
         capabilities: () => router().capabilities,
       }),
@@ -106,7 +120,13 @@ describe('replies', () => {
     const got = parts.flatMap((p) => p.json.data.peers);
     expect(got).toEqual(peers);
     for (const p of got.slice(0, 3)) expect(Value.Check(PeerSchema, p)).toBe(true);
-    expect(replies.at(-1)!.json).toEqual({ v: 1, id: replies[0]!.json.id, ok: true, done: true, data: { count: 400 } });
+    expect(replies.at(-1)!.json).toEqual({
+      v: 1,
+      id: replies[0]!.json.id,
+      ok: true,
+      done: true,
+      data: { count: 400 },
+    });
   });
 
   it('an empty peers.list is one empty part and done {count: 0}', async () => {
@@ -149,10 +169,12 @@ describe('redelivery', () => {
     const second = await rig.replies(jti, from);
     expect(second.map((m) => m.json)).toEqual(first.map((m) => m.json));
     expect(rig.router.stats().executed - before).toBe(1);
-    expect(rig.audits().filter((a) => a.jti === jti).map((a) => a.message ?? 'first')).toEqual([
-      'first',
-      'redelivery: first reply sent again',
-    ]);
+    expect(
+      rig
+        .audits()
+        .filter((a) => a.jti === jti)
+        .map((a) => a.message ?? 'first'),
+    ).toEqual(['first', 'redelivery: first reply sent again']);
   });
 
   it('a redelivery while the first run is still going waits for it, and it runs once', async () => {
@@ -162,7 +184,11 @@ describe('redelivery', () => {
     const from = rig.seen.length;
     await rig.publish(token);
     await rig.publish(token);
-    await until(() => rig.seen.slice(from).filter((m) => m.json?.id === jti).length === 2, 5000, 'two replies');
+    await until(
+      () => rig.seen.slice(from).filter((m) => m.json?.id === jti).length === 2,
+      5000,
+      'two replies',
+    );
     const replies = rig.seen.slice(from).filter((m) => m.json?.id === jti);
     expect(replies.map((m) => m.json.data)).toEqual([{ slept: 300 }, { slept: 300 }]);
     expect(counter.sleeps - sleeps).toBe(1);

@@ -23,8 +23,8 @@ import { sendCommand } from '../../protocol/src/client/send';
 import { AgentInfoResult } from '../../protocol/src/schemas/agent-info';
 import { CallsListPart } from '../../protocol/src/schemas/calls';
 import { PeersListPart } from '../../protocol/src/schemas/peers';
-import { RecordingPublisher } from '../helpers/recording-publisher';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
+import { RecordingPublisher } from '../helpers/recording-publisher';
 import { type AmiSimulator, startAmiSimulator } from '../sim/server';
 import { type Rig, startRig, testKey } from '../unit/router/harness';
 
@@ -54,7 +54,14 @@ beforeAll(async () => {
   });
   pub = new RecordingPublisher();
   bus = new Bus<AgentEvents>();
-  const ctx: ModuleContext = { log, clock: systemClock, scheduler: new Scheduler(log), bus, publisher: pub, ami };
+  const ctx: ModuleContext = {
+    log,
+    clock: systemClock,
+    scheduler: new Scheduler(log),
+    bus,
+    publisher: pub,
+    ami,
+  };
   peers = new PeerState({ snapshotIntervalMs: 20 });
   calls = new CallState({ snapshotIntervalMs: 20 });
   peers.start(ctx);
@@ -113,7 +120,13 @@ describe('read commands against the simulator', () => {
 
   it('calls.list shows a call that is up now, refreshed from CoreShowChannels', async () => {
     expect((await send('calls.list')).at(-1)).toMatchObject({ done: true, data: { count: 0 } });
-    const ch = sim.calls.newChannel({ peer: '100', callerNum: '100', callerName: 'Alice', context: 'from-internal', exten: '102' });
+    const ch = sim.calls.newChannel({
+      peer: '100',
+      callerNum: '100',
+      callerName: 'Alice',
+      context: 'from-internal',
+      exten: '102',
+    });
     sim.calls.setState(ch, 6);
     await pub.waitFor(() => calls.list().length === 1, 5000, 'call tracked');
     const replies = await send('calls.list');

@@ -1,14 +1,14 @@
 /** The rejection matrix of DESIGN.md "Commands", end to end: signed commands through a real Mosquitto to the router. */
 import { sign as edSign, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentInfoCommand } from '../../agent/src/commands/agent-info';
 import { verifyAuditLog } from '../../agent/src/link/audit';
-import { Value } from '@sinclair/typebox/value';
 import { AuditEvent } from '../../protocol/src/schemas/audit';
 import { ReplyErrorSchema } from '../../protocol/src/schemas/envelope';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
 import { type Rig, startRig, testHandlers, testKey } from '../unit/router/harness';
-import { join } from 'node:path';
 
 let broker: MosquittoBroker;
 let rig: Rig;
@@ -60,7 +60,16 @@ function signRaw(header: Record<string, unknown>, claims: Record<string, unknown
 
 function claimsFor(jti: string, extra: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: 'ops-1', aud: rig.agent, jti, iat: now, exp: now + 60, cmd: 'agent.info', reply_to: `${rig.base}/reply/${jti}`, ...extra };
+  return {
+    iss: 'ops-1',
+    aud: rig.agent,
+    jti,
+    iat: now,
+    exp: now + 60,
+    cmd: 'agent.info',
+    reply_to: `${rig.base}/reply/${jti}`,
+    ...extra,
+  };
 }
 
 describe('rejection matrix', () => {
@@ -74,7 +83,15 @@ describe('rejection matrix', () => {
     const jti = randomUUID();
     const [h, , s] = rig.sign(ops, { cmd: 'agent.info', jti }).split('.');
     const forged = Buffer.from(
-      JSON.stringify({ iss: 'ops-1', aud: rig.agent, jti, iat: 1, exp: 2, cmd: 'agent.info', reply_to: `${rig.base}/reply/${jti}` }),
+      JSON.stringify({
+        iss: 'ops-1',
+        aud: rig.agent,
+        jti,
+        iat: 1,
+        exp: 2,
+        cmd: 'agent.info',
+        reply_to: `${rig.base}/reply/${jti}`,
+      }),
     ).toString('base64url');
     expect((await rejection(`${h}.${forged}.${s}`, jti)).code).toBe('bad_signature');
   });
@@ -167,7 +184,11 @@ describe('rejection matrix', () => {
     const deadline = Date.now() + 5000;
     const refused = () => rig.audits().filter((a) => a.outcome === 'refused' && [jti, jti2].includes(a.jti));
     while (refused().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(refused().map((a) => a.jti).sort()).toEqual([jti, jti2].sort());
+    expect(
+      refused()
+        .map((a) => a.jti)
+        .sort(),
+    ).toEqual([jti, jti2].sort());
     expect(refused()[0].message).toMatch(/not under/);
     await new Promise((r) => setTimeout(r, 300));
     expect(rig.seen.slice(from).filter((m) => !m.topic.endsWith('/events/audit'))).toEqual([]);
@@ -181,7 +202,11 @@ describe('rejection matrix', () => {
     expect(r!.json.error).toEqual({ code: 'internal', message: 'internal error; see the agent log' });
     expect(JSON.stringify(rig.seen)).not.toContain('hunter2');
     const [c] = await rig.run(ops, 'test.throw', { coded: true });
-    expect(c!.json.error).toEqual({ code: 'not_found', message: 'no such thing', details: { what: 'thing' } });
+    expect(c!.json.error).toEqual({
+      code: 'not_found',
+      message: 'no such thing',
+      details: { what: 'thing' },
+    });
   });
 
   it('every command and refusal is audited, valid per schema, and the chain verifies', async () => {
@@ -189,7 +214,18 @@ describe('rejection matrix', () => {
     expect(audits.length).toBeGreaterThan(10);
     for (const a of audits) expect(Value.Check(AuditEvent, a)).toBe(true);
     const codes = new Set(audits.map((a) => a.outcome));
-    for (const c of ['ok', 'refused', 'bad_signature', 'unknown_key', 'expired', 'replayed', 'forbidden', 'invalid_args', 'unknown_command', 'internal'])
+    for (const c of [
+      'ok',
+      'refused',
+      'bad_signature',
+      'unknown_key',
+      'expired',
+      'replayed',
+      'forbidden',
+      'invalid_args',
+      'unknown_command',
+      'internal',
+    ])
       expect(codes).toContain(c);
     for (let i = 1; i < audits.length; i++) expect(audits[i].prev_hash).toBe(audits[i - 1].hash);
     expect(verifyAuditLog(join(rig.stateDir, 'audit'))).toMatchObject({ ok: true, problems: [] });

@@ -1,7 +1,7 @@
 import { PartPacker } from '../../../protocol/src/envelope';
 import { NoArgs } from '../../../protocol/src/schemas/common';
 import type { Peer } from '../state/peer-model';
-import type { CommandHandler, CommandContext } from './types';
+import type { CommandContext, CommandHandler } from './types';
 
 /** The live peer table (agent/src/state/peers.ts PeerState). */
 export interface PeersSource {
@@ -12,7 +12,11 @@ export interface PeersSource {
  * Sends `items` as parts `{[key]: [...]}` within ctx.maxPayloadBytes (at least one part, possibly empty, so every
  * list reply has the same shape), awaiting each part (backpressure); returns the count for the final reply.
  */
-export async function sendListParts<T>(key: string, items: Iterable<T>, ctx: CommandContext): Promise<number> {
+export async function sendListParts<T>(
+  key: string,
+  items: Iterable<T>,
+  ctx: CommandContext,
+): Promise<number> {
   const packer = new PartPacker<T>((batch) => ({ [key]: batch }), ctx.maxPayloadBytes);
   let count = 0;
   let sent = 0;

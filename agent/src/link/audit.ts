@@ -98,7 +98,10 @@ function lastLine(path: string): string | undefined {
     const len = Math.min(size, 256 * 1024);
     const buf = Buffer.alloc(len);
     readSync(fd, buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.length > 0);
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     return lines[lines.length - 1];
   } finally {
     closeSync(fd);
@@ -134,7 +137,10 @@ export class AuditLog {
         const h = (JSON.parse(line) as { hash?: unknown }).hash;
         if (typeof h === 'string') this.prev = h;
       } catch {
-        this.opts.log.error({ file: files[i]!.path }, 'audit log: last record unreadable; chain restarts from it');
+        this.opts.log.error(
+          { file: files[i]!.path },
+          'audit log: last record unreadable; chain restarts from it',
+        );
       }
       break;
     }
@@ -237,7 +243,8 @@ export function verifyAuditLog(dir: string): AuditVerification {
       records++;
       if (prev === undefined && fi === 0 && li === 0 && f.n === 1 && r.prev_hash !== GENESIS_HASH)
         problems.push(`${at}: first record does not start the chain`);
-      if (prev !== undefined && r.prev_hash !== prev) problems.push(`${at}: prev_hash does not match (a record is missing)`);
+      if (prev !== undefined && r.prev_hash !== prev)
+        problems.push(`${at}: prev_hash does not match (a record is missing)`);
       const { hash, ...rest } = r;
       if (auditHash(rest) !== hash) problems.push(`${at}: hash does not match its content (edited)`);
       prev = hash;

@@ -7,12 +7,22 @@
  * jti is claimed (written before the command runs), `{"r":jti,"p":[reply…],"o":omitted,"x":outcome}` once it
  * replied. Lines of expired jtis are dropped by compaction (rewrite + rename). A torn last line is ignored.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { PbxlinkError } from '../core/errors';
-import type { ErrorCode } from '../core/errors';
-import type { Logger } from '../core/log';
 import { CLOCK_SKEW_S, type ReplayCache, type ReplayVerdict } from '../../../protocol/src/signing';
+import type { ErrorCode } from '../core/errors';
+import { PbxlinkError } from '../core/errors';
+import type { Logger } from '../core/log';
 
 /** The cache file's name in the state dir. */
 export const REPLAY_FILE = 'replay-cache.jsonl';
@@ -231,7 +241,9 @@ export class PersistentReplayCache implements ReplayCache {
         if (e.until < now) continue;
         const lines = [JSON.stringify({ c: jti, h: e.sha, u: e.until })];
         if (e.replies && !e.replies.evicted)
-          lines.push(JSON.stringify({ r: jti, p: e.replies.replies, o: e.replies.omitted, x: e.replies.outcome }));
+          lines.push(
+            JSON.stringify({ r: jti, p: e.replies.replies, o: e.replies.omitted, x: e.replies.outcome }),
+          );
         else if (e.replies) lines.push(JSON.stringify({ r: jti, p: [], o: 0, x: e.replies.outcome }));
         const buf = Buffer.from(`${lines.join('\n')}\n`);
         writeSync(fd, buf);

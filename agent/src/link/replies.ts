@@ -61,7 +61,11 @@ export class ReplyChannel {
 
   /** Largest `data` JSON a reply may carry now (packet limit minus topic, properties and the reply's own fields). */
   get maxPayloadBytes(): number {
-    const fixed = publishPacketSize(this.dest.topic, 0, { qos: 1, protocolVersion: 5, properties: this.properties });
+    const fixed = publishPacketSize(this.dest.topic, 0, {
+      qos: 1,
+      protocolVersion: 5,
+      properties: this.properties,
+    });
     const wrapper = Buffer.byteLength(JSON.stringify(partReply(this.id, 999_999_999, null))) - 'null'.length;
     return Math.max(0, this.transport.maxPacketBytes - fixed - wrapper);
   }
@@ -109,7 +113,10 @@ export class ReplyChannel {
     this.finished = true;
     for (const text of payloads) {
       if (!this.fits(text)) {
-        this.log.warn({ id: this.id, topic: this.dest.topic }, 'cached reply too large for this reply topic; skipped');
+        this.log.warn(
+          { id: this.id, topic: this.dest.topic },
+          'cached reply too large for this reply topic; skipped',
+        );
         continue;
       }
       await this.publish(text);

@@ -36,7 +36,10 @@ export function replyDestination(
   if (topic === undefined) return { ok: false, reason: 'no reply topic (MQTT 5 Response Topic or reply_to)' };
   if (!isReplyTopicFor(prefix, agent, topic)) {
     const what = responseTopic === undefined ? 'reply_to' : 'Response Topic';
-    return { ok: false, reason: `${what} ${JSON.stringify(topic.slice(0, 300))} is not under ${prefix}/${agent}/reply/` };
+    return {
+      ok: false,
+      reason: `${what} ${JSON.stringify(topic.slice(0, 300))} is not under ${prefix}/${agent}/reply/`,
+    };
   }
   const cd = msg.properties.correlationData;
   return { ok: true, dest: cd ? { topic, correlationData: Buffer.from(cd) } : { topic } };
@@ -64,11 +67,15 @@ export function authorize(
   }
   if (spec) return { handler, args: checkCommand(cmd, scopes, args ?? {}).args };
   if (!hasScope(scopes, handler.scope)) {
-    throw new PbxlinkError('forbidden', `${cmd} needs scope ${handler.scope}`, { details: { scope: handler.scope } });
+    throw new PbxlinkError('forbidden', `${cmd} needs scope ${handler.scope}`, {
+      details: { scope: handler.scope },
+    });
   }
   const checked = validate(handler.args, args ?? {});
   if (!checked.ok) {
-    const text = checked.problems.map((p) => `${p.path === '' ? 'args' : p.path.slice(1)}: ${p.message}`).join('; ');
+    const text = checked.problems
+      .map((p) => `${p.path === '' ? 'args' : p.path.slice(1)}: ${p.message}`)
+      .join('; ');
     throw new PbxlinkError('invalid_args', `invalid arguments for ${cmd}: ${text}`, {
       details: { problems: checked.problems },
     });

@@ -60,12 +60,21 @@ export class CommandService {
     if (this.router) return;
     const o = this.opts;
     const log = o.log;
-    this.keys = new TrustedKeyStore({ file: o.trustedKeysFile, clock: o.clock, log: log.child({ part: 'trusted-keys' }) });
+    this.keys = new TrustedKeyStore({
+      file: o.trustedKeysFile,
+      clock: o.clock,
+      log: log.child({ part: 'trusted-keys' }),
+    });
     this.keys.start();
     this.replay = PersistentReplayCache.open(o.stateDir, Math.floor(o.clock.now() / 1000), {
       log: log.child({ part: 'replay-cache' }),
     });
-    this.audit = new AuditLog({ dir: join(o.stateDir, 'audit'), clock: o.clock, log, publisher: o.transport });
+    this.audit = new AuditLog({
+      dir: join(o.stateDir, 'audit'),
+      clock: o.clock,
+      log,
+      publisher: o.transport,
+    });
     this.audit.open();
     this.router = new CommandRouter({
       agentId: o.agentId,

@@ -5,7 +5,12 @@
  * audit. Errors thrown by handlers: PbxlinkError keeps its code; anything else is `internal`, logged, never leaked.
  */
 import { errorReply } from '../../../protocol/src/envelope';
-import { peekCommand, type TrustedKey, type VerifiedCommand, verifyCommand } from '../../../protocol/src/signing';
+import {
+  peekCommand,
+  type TrustedKey,
+  type VerifiedCommand,
+  verifyCommand,
+} from '../../../protocol/src/signing';
 import type { AgentTopics } from '../../../protocol/src/topics';
 import type { CommandContext, CommandHandler, Scope } from '../commands/types';
 import type { Clock, Timer } from '../core/clock';
@@ -101,7 +106,10 @@ export class CommandRouter {
     const peek = peekCommand(msg.payload);
     const where = replyDestination(this.opts.topics.prefix, this.opts.topics.agent, msg);
     if (!where.ok) {
-      this.opts.log.warn({ kid: peek.kid, cmd: peek.cmd, jti: peek.jti, reason: where.reason }, 'command refused');
+      this.opts.log.warn(
+        { kid: peek.kid, cmd: peek.cmd, jti: peek.jti, reason: where.reason },
+        'command refused',
+      );
       this.audit({ ...peek, args: null, outcome: 'refused', message: where.reason }, t0);
       return;
     }
@@ -146,12 +154,21 @@ export class CommandRouter {
       outcome = cached.outcome;
     } else {
       // Claimed, never replied: the agent stopped while it ran. Not run again (it may have had effects).
-      await ch.once(errorReply(jti, 'internal', 'the agent restarted while this command ran; its outcome is unknown'));
+      await ch.once(
+        errorReply(jti, 'internal', 'the agent restarted while this command ran; its outcome is unknown'),
+      );
       outcome = 'internal';
     }
     this.opts.log.info({ kid: v.key.kid, cmd, jti }, 'redelivered command: first reply sent again');
     this.audit(
-      { kid: v.key.kid, cmd, jti, args: v.claims.args ?? {}, outcome, message: 'redelivery: first reply sent again' },
+      {
+        kid: v.key.kid,
+        cmd,
+        jti,
+        args: v.claims.args ?? {},
+        outcome,
+        message: 'redelivery: first reply sent again',
+      },
       t0,
     );
   }
@@ -200,7 +217,11 @@ export class CommandRouter {
       },
       publishBlob: (transferId, index, bytes) => {
         if (ac.signal.aborted) return Promise.reject(ac.signal.reason);
-        return this.opts.transport.publishBlob(transferId, index, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        return this.opts.transport.publishBlob(
+          transferId,
+          index,
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        );
       },
     };
     let timer: Timer | undefined;

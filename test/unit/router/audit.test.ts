@@ -23,7 +23,13 @@ function newLog(opts: { maxFileBytes?: number; maxFiles?: number } = {}) {
   const events: unknown[] = [];
   const dir = join(t.dir, 'audit');
   const make = () => {
-    const a = new AuditLog({ dir, clock, log, publisher: { publishEvent: (_t, d) => events.push(d) }, ...opts });
+    const a = new AuditLog({
+      dir,
+      clock,
+      log,
+      publisher: { publishEvent: (_t, d) => events.push(d) },
+      ...opts,
+    });
     a.open();
     return a;
   };
@@ -55,7 +61,9 @@ describe('audit log', () => {
     expect(r1.duration_ms).toBe(13);
     expect(events).toEqual([r1, r2]);
     for (const e of events) expect(Value.Check(AuditEvent, e)).toBe(true);
-    const text = auditFiles(dir).map((f) => readFileSync(f.path, 'utf8')).join('');
+    const text = auditFiles(dir)
+      .map((f) => readFileSync(f.path, 'utf8'))
+      .join('');
     expect(text).not.toContain('S3cr3t');
     expect(verifyAuditLog(dir)).toEqual({ ok: true, records: 2, problems: [] });
   });
@@ -82,7 +90,9 @@ describe('audit log', () => {
     const file = auditFiles(dir)[0]!.path;
     const ls = lines(file);
     writeFileSync(file, `${[...ls.slice(0, 1), ...ls.slice(2)].join('\n')}\n`);
-    expect(verifyAuditLog(dir).problems).toEqual([`${file}:2: prev_hash does not match (a record is missing)`]);
+    expect(verifyAuditLog(dir).problems).toEqual([
+      `${file}:2: prev_hash does not match (a record is missing)`,
+    ]);
     // The first record removed: the file no longer starts the chain.
     writeFileSync(file, `${ls.slice(1).join('\n')}\n`);
     expect(verifyAuditLog(dir).problems).toEqual([`${file}:1: first record does not start the chain`]);
@@ -111,8 +121,22 @@ describe('audit log', () => {
 
   it('masks secret-named args at any depth and summarizes oversized args', () => {
     expect(
-      maskArgs({ account: '1', secret: 'x', sip: [{ Secret: 'y', host: 'h' }], apiToken: 't', privateKey: 'k', keyword: 'kw' }),
-    ).toEqual({ account: '1', secret: '********', sip: [{ Secret: '********', host: 'h' }], apiToken: '********', privateKey: '********', keyword: '********' });
+      maskArgs({
+        account: '1',
+        secret: 'x',
+        sip: [{ Secret: 'y', host: 'h' }],
+        apiToken: 't',
+        privateKey: 'k',
+        keyword: 'kw',
+      }),
+    ).toEqual({
+      account: '1',
+      secret: '********',
+      sip: [{ Secret: '********', host: 'h' }],
+      apiToken: '********',
+      privateKey: '********',
+      keyword: '********',
+    });
     expect(maskArgs({ big: 'x'.repeat(10_000) })).toEqual({ truncated: true, bytes: 10_010 });
   });
 });

@@ -17,14 +17,19 @@ describe('docs/commands.md', () => {
     expect(readFileSync(FILE, 'utf8')).toBe(doc);
   });
 
-  it.each(COMMANDS.map((c) => [c.name, c] as const))('%s: documented with a valid request and valid replies', (name, spec) => {
-    const doc = readFileSync(FILE, 'utf8');
-    expect(doc).toContain(`### \`${name}\``);
-    expect(validateArgs(name, spec.example.args).ok).toBe(true);
-    for (const r of exampleReplies(spec)) expect(Value.Check(ReplySchema, r)).toBe(true);
-    const line = pbxctlLine(name, spec.example.args as Record<string, unknown>);
-    expect(doc).toContain(line);
-    // What pbxctl parses from those --arg items is the example's args.
-    expect(parseCommandArgs(pbxctlArgs(spec.example.args as Record<string, unknown>), undefined)).toEqual(spec.example.args);
-  });
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s: documented with a valid request and valid replies',
+    (name, spec) => {
+      const doc = readFileSync(FILE, 'utf8');
+      expect(doc).toContain(`### \`${name}\``);
+      expect(validateArgs(name, spec.example.args).ok).toBe(true);
+      for (const r of exampleReplies(spec)) expect(Value.Check(ReplySchema, r)).toBe(true);
+      const line = pbxctlLine(name, spec.example.args as Record<string, unknown>);
+      expect(doc).toContain(line);
+      // What pbxctl parses from those --arg items is the example's args.
+      expect(parseCommandArgs(pbxctlArgs(spec.example.args as Record<string, unknown>), undefined)).toEqual(
+        spec.example.args,
+      );
+    },
+  );
 });

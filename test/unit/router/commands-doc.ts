@@ -21,10 +21,17 @@ function typeOf(s: TSchema): string {
 }
 
 function describeArg(s: TSchema): string {
-  const x = s as { description?: string; minimum?: number; maximum?: number; maxLength?: number; pattern?: string };
+  const x = s as {
+    description?: string;
+    minimum?: number;
+    maximum?: number;
+    maxLength?: number;
+    pattern?: string;
+  };
   const bits: string[] = [];
   if (x.description) bits.push(x.description);
-  if (x.minimum !== undefined || x.maximum !== undefined) bits.push(`${x.minimum ?? '…'}..${x.maximum ?? '…'}`);
+  if (x.minimum !== undefined || x.maximum !== undefined)
+    bits.push(`${x.minimum ?? '…'}..${x.maximum ?? '…'}`);
   if (x.maxLength !== undefined && !x.pattern) bits.push(`≤ ${x.maxLength} chars`);
   return bits.join('; ').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -35,7 +42,8 @@ function argsTable(spec: CommandSpec): string {
   const names = Object.keys(props);
   if (names.length === 0) return 'Arguments: none.\n';
   const rows = names.map(
-    (n) => `| \`${n}\` | ${typeOf(props[n]!)} | ${required.has(n) ? 'yes' : 'no'} | ${describeArg(props[n]!)} |`,
+    (n) =>
+      `| \`${n}\` | ${typeOf(props[n]!)} | ${required.has(n) ? 'yes' : 'no'} | ${describeArg(props[n]!)} |`,
   );
   return ['| argument | type | required | notes |', '| --- | --- | --- | --- |', ...rows, ''].join('\n');
 }
@@ -46,7 +54,9 @@ function shellQuote(s: string): string {
 
 /** The `--arg` values pbxctl needs for `args` (`k=v` for strings, `k:=JSON` otherwise). */
 export function pbxctlArgs(args: Record<string, unknown>): string[] {
-  return Object.entries(args).map(([k, v]) => (typeof v === 'string' ? `${k}=${v}` : `${k}:=${JSON.stringify(v)}`));
+  return Object.entries(args).map(([k, v]) =>
+    typeof v === 'string' ? `${k}=${v}` : `${k}:=${JSON.stringify(v)}`,
+  );
 }
 
 /** The pbxctl command line for an example request. */

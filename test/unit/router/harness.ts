@@ -37,7 +37,9 @@ export function testKey(kid: string, scopes: string[]): TestKey {
 
 /** The trusted-keys file text for `keys`. */
 export function keysFileText(keys: TestKey[]): string {
-  return JSON.stringify(keys.map((k) => ({ kid: k.kid, publicKey: publicPem(k.publicKey), scopes: k.scopes })));
+  return JSON.stringify(
+    keys.map((k) => ({ kid: k.kid, publicKey: publicPem(k.publicKey), scopes: k.scopes })),
+  );
 }
 
 /** One message the consumer saw. */
@@ -81,7 +83,9 @@ export function testHandlers(counter: { sleeps: number; aborted: number }): Comm
   const big: CommandHandler<{ mode: 'result' | 'part' | 'fill' }> = {
     name: 'test.big',
     scope: 'read',
-    args: Type.Object({ mode: Type.Union([Type.Literal('result'), Type.Literal('part'), Type.Literal('fill')]) }),
+    args: Type.Object({
+      mode: Type.Union([Type.Literal('result'), Type.Literal('part'), Type.Literal('fill')]),
+    }),
     async handle(args, ctx) {
       const over = 'x'.repeat(ctx.maxPayloadBytes + 10);
       if (args.mode === 'result') return { blob: over };
@@ -115,7 +119,12 @@ export interface Rig {
   /** Replies with id `id` (from message index `from` on), waiting until the final one. */
   replies(id: string, from?: number, ms?: number): Promise<SeenMsg[]>;
   /** Signs, publishes and waits for the final reply; returns every reply of it. */
-  run(key: TestKey, cmd: string, args?: Record<string, unknown>, claims?: Partial<CommandClaimsInput>): Promise<SeenMsg[]>;
+  run(
+    key: TestKey,
+    cmd: string,
+    args?: Record<string, unknown>,
+    claims?: Partial<CommandClaimsInput>,
+  ): Promise<SeenMsg[]>;
   /** The audit events seen (data of each envelope). */
   audits(): SeenMsg['json'][];
   /** Stops router, link and files, then builds them again on the same state dir (a restart). */
@@ -131,7 +140,8 @@ export interface RigOptions {
   router?: Partial<Pick<RouterOptions, 'concurrency' | 'defaultTimeoutMs'>>;
 }
 
-const isFinal = (j: SeenMsg['json']) => j && (j.ok === false || j.done === true || (j.ok === true && j.part === undefined));
+const isFinal = (j: SeenMsg['json']) =>
+  j && (j.ok === false || j.done === true || (j.ok === true && j.part === undefined));
 
 /** Starts the rig (link connected, consumer subscribed to replies and audit events). */
 export async function startRig(o: RigOptions): Promise<Rig> {
@@ -157,7 +167,9 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     const cd = packet.properties?.correlationData;
     seen.push({ topic, json, bytes: payload.length, ...(cd ? { correlationData: Buffer.from(cd) } : {}) });
   });
-  await consumer.subscribeAsync([`${base}/reply/#`, `${base}/events/audit`, `${base}/elsewhere/#`], { qos: 1 });
+  await consumer.subscribeAsync([`${base}/reply/#`, `${base}/events/audit`, `${base}/elsewhere/#`], {
+    qos: 1,
+  });
 
   const rig = {} as Rig;
   const build = async () => {
@@ -213,12 +225,18 @@ export async function startRig(o: RigOptions): Promise<Rig> {
       await consumer.publishAsync(`${base}/cmd`, token, { qos: 1, ...opts });
     },
     async replies(id: string, from = 0, ms = 10_000) {
-      const mine = () => seen.slice(from).filter((m) => m.topic.startsWith(`${base}/reply/`) && m.json?.id === id);
+      const mine = () =>
+        seen.slice(from).filter((m) => m.topic.startsWith(`${base}/reply/`) && m.json?.id === id);
       await until(() => mine().some((m) => isFinal(m.json)), ms, `final reply to ${id}`);
       const all = mine();
       return all.slice(0, all.findIndex((m) => isFinal(m.json)) + 1);
     },
-    async run(key: TestKey, cmd: string, args: Record<string, unknown> = {}, claims: Partial<CommandClaimsInput> = {}) {
+    async run(
+      key: TestKey,
+      cmd: string,
+      args: Record<string, unknown> = {},
+      claims: Partial<CommandClaimsInput> = {},
+    ) {
       const jti = claims.jti ?? randomUUID();
       const from = seen.length;
       await rig.publish(rig.sign(key, { cmd, args, ...claims, jti }));

@@ -50,7 +50,12 @@ describe('replay cache', () => {
     expect(c2.claim('old', 'other', NOW + 200, NOW + 71)).toBe('new');
     c2.close();
     const text = readFileSync(join(d, REPLAY_FILE), 'utf8');
-    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l).c)).toEqual(['live', 'old']);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).c),
+    ).toEqual(['live', 'old']);
   });
 
   it('ignores a torn last line and garbage lines', () => {
