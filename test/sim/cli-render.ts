@@ -57,7 +57,7 @@ function trailer(chans: readonly SimChannel[], c: CallCounters): string {
 
 /** `core show channels` (default layout, §7.1). */
 export function renderCoreShowChannels(
-  _p: DialectProfile,
+  p: DialectProfile,
   chans: readonly SimChannel[],
   c: CallCounters,
 ): string {
@@ -65,7 +65,10 @@ export function renderCoreShowChannels(
     `${left(a, 20, 20)} ${left(b, 20, 20)} ${left(st, 7, 7)} ${left(app, 30, 30)}\n`;
   let s = row('Channel', 'Location', 'State', 'Application(Data)');
   for (const ch of chans) {
-    const loc = ch.exten ? `${ch.exten}@${ch.context}:${ch.priority}` : '(None)';
+    // 1.8/11: `exten@context:prio` when both are set. 12/13 test `!cs->context && !cs->exten` on string
+    // fields that are never NULL, so the Location column always reads `(None)` (main/cli.c handle_chanlist).
+    const known = ch.context !== '' && ch.exten !== '';
+    const loc = known && !p.cliLocationAlwaysNone ? `${ch.exten}@${ch.context}:${ch.priority}` : '(None)';
     const app = ch.app ? `${ch.app}(${ch.appData})` : '(None)';
     s += row(ch.name, loc, stateDesc(ch.state), app);
   }
@@ -102,7 +105,8 @@ export function renderCoreShowChannelsVerbose(
   const legacy = p.channelEvents === 'legacy';
   for (const ch of chans) {
     const bridge = legacy ? (ch.bridgedTo?.name ?? '(None)') : ch.bridgeId;
-    const data = ch.app ? (ch.appData === '' ? '(Empty)' : ch.appData) : '(None)';
+    // 1.8/11: `c->data ? S_OR(c->data, "(Empty)") : "(None)"`; 12+: `S_OR(cs->data, "(Empty)")`.
+    const data = ch.appData !== '' ? ch.appData : ch.app || !legacy ? '(Empty)' : '(None)';
     s += row(
       [
         ch.name,

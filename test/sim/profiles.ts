@@ -54,6 +54,8 @@ export interface DialectProfile {
   readonly fullyBootedUptime: boolean;
   /** HangupRequest precedes Hangup (12+ stasis paths, seen in §16 captures). */
   readonly hangupRequest: boolean;
+  /** Default `core show channels` prints Location `(None)` for every row (12/13 main/cli.c NULL-test bug). */
+  readonly cliLocationAlwaysNone: boolean;
   /** `core show channels verbose` last column header (§7.1). */
   readonly cliBridgeHeader: 'BridgedTo' | 'BridgeID';
   /** A cancelled call (caller hangs up while ringing): the Hangup cause Asterisk reports (§16). */
@@ -106,6 +108,7 @@ const P18: DialectProfile = {
   fullyBootedUptime: false,
   hangupRequest: false,
   cliBridgeHeader: 'BridgedTo',
+  cliLocationAlwaysNone: false,
   // chan_sip on CANCEL: the caller leg hangs up Normal Clearing (16) (§5.2 cause table; derived).
   cancelCause: 16,
   privilegeClasses: [...CLASSES_BASE, 'all'],
@@ -141,6 +144,7 @@ const P13: DialectProfile = {
   peerStatusTime: false,
   hangupRequest: true,
   cliBridgeHeader: 'BridgeID',
+  cliLocationAlwaysNone: true,
   privilegeClasses: [...CLASSES_BASE, 'security', 'message', 'all'],
 };
 
@@ -154,6 +158,8 @@ const P16: DialectProfile = {
   commandFormat: 'output',
   dialState: true,
   fullyBootedUptime: true,
+  // 16's snapshot moved the dialplan fields; whether the 12/13 Location bug survived is UNCONFIRMED.
+  cliLocationAlwaysNone: false,
   cancelCause: 127,
 };
 

@@ -164,3 +164,29 @@ it('16: empty output is one empty Output line (§2.2)', async () => {
   );
   c.close();
 });
+
+it('core show channels (default layout, §7.1): 11 prints exten@context:prio, 13 always (None)', async () => {
+  for (const [dialect, loc] of [
+    ['11', 's@macro-dial-one:52'],
+    ['13', '(None)'],
+  ] as const) {
+    const c = await open(dialect);
+    const ch = sim!.calls.newChannel({
+      peer: '100',
+      callerNum: '100',
+      callerName: '',
+      context: 'from-internal',
+      exten: '102',
+    });
+    sim!.calls.exec(ch, 'macro-dial-one', 's', 52, 'Dial', 'SIP/102,,Hh');
+    const pad = (s: string, w: number) => s.padEnd(w, ' ');
+    expect(await cli(c, dialect, 'core show channels')).toBe(
+      `${pad('Channel', 20)} ${pad('Location', 20)} ${pad('State', 7)} ${pad('Application(Data)', 30)}\n` +
+        `${pad(ch.name, 20)} ${pad(loc, 20)} ${pad('Down', 7)} ${pad('Dial(SIP/102,,Hh)', 30)}\n` +
+        '1 active channel\n1 active call\n0 calls processed\n',
+    );
+    c.close();
+    await sim!.close();
+    sim = undefined;
+  }
+});
