@@ -141,9 +141,10 @@ export function reusedSeqs(list: readonly SeenEnvelope[]): Array<{ seq: number; 
 
 /**
  * Lines of the agent's on-disk outbox (`STATE/outbox/*.seg`, `topic\tpayload`) whose topic ends with
- * `suffix`. Only a wait condition ("the agent has spooled N events"), never what a test asserts.
+ * `suffix` (and whose payload holds `contains`). Only a wait condition ("the agent has spooled N
+ * events"), never what a test asserts.
  */
-export function outboxLines(stateDir: string, suffix: string): number {
+export function outboxLines(stateDir: string, suffix: string, contains = ''): number {
   const dir = join(stateDir, 'outbox');
   let n = 0;
   let files: string[];
@@ -155,7 +156,7 @@ export function outboxLines(stateDir: string, suffix: string): number {
   for (const f of files) {
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
       const tab = line.indexOf('\t');
-      if (tab > 0 && line.slice(0, tab).endsWith(suffix)) n++;
+      if (tab > 0 && line.slice(0, tab).endsWith(suffix) && line.includes(contains, tab)) n++;
     }
   }
   return n;

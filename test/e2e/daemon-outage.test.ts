@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Consumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  connectPersistentConsumer,
+  envelopes,
+  FAST_RECONNECT,
+  firstBySeq,
+  outboxLines,
+  outOfOrder,
+  reusedSeqs,
+  type SeenEnvelope,
+  seqGaps,
+  sleep,
+  startAgentProcess,
+  until,
+  writeAgentConfig,
+} from '../helpers/daemon';
+import type { ScenarioName } from '../sim/scenarios';
+
+// The broker goes away while calls happen: what the agent publishes meanwhile waits in its on-disk
+// outbox and reaches a consumer (persistent MQTT 5 session) in order, with no gap in seq (issue 4, Tests).
+
+const ids = (list: Array<{ payload: any }>, key: (d: any) => string) => list.map((s) => key(s.payload.data));
+
+/** Per seq, one envelope: the first arrival of each, among messages that were not retained replays. */
+function live(consumer: Consumer): SeenEnvelope[] {
+  return firstBySeq(envelopes(consumer.seen).filter((e) => !e.retain));
+}
+
+async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
+  const pbx = await startTestPbx({ agentId: `daemon-${tag}-${process.pid}-${Date.now()}`, sim: { cdrManager: true } });
+  const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
+    clientId: `consumer-${pbx.agentId}`.slice(0, 64),
+  });
+  const config = writeAgentConfig(pbx, 'fast-reconnect', FAST_RECONNECT);
+  return { pbx, consumer, config };
+}
+
+async function waitReady(consumer: Consumer): Promise<void> {
+  await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online === true), 10_000, 'birth');
+  await consumer.waitFor(
+    () => consumer.on('/state/health').some((s) => s.payload.data.components.ami?.status === 'ok'),
+    15_000,
+    'health: ami ok',
+  );
+  await consumer.waitFor(() => consumer.on('/state/peers').length > 0, 10_000, 'state/peers');
+}
+
+describe('daemon: broker down for 30 s while calls happen', () => {
+  let pbx: TestPbx | undefined;
+  let consumer: Consumer | undefined;
+
+  afterEach(async () => {
+    await consumer?.close();
+    await pbx?.close();
+  });
+
+  it('after reconnect the consumer has every event, in order, with no gap in seq', async () => {
+    const s = await setup('outage');
+    pbx = s.pbx;
+    consumer = s.consumer;
+    const c = consumer;
+    await startAgentProcess(pbx, { config: s.config });
+    await waitReady(c);
+    const linkedids: string[] = [(await pbx.sim.runScenario('internal', { speed: 0 })).linkedid];
+    await c.waitFor(() => c.on('/events/call.ended').length === 1, 10_000, 'call.ended before the outage');
+
+    await pbx.broker.stop();
+    const downAt = Date.now();
+    const gapCalls: ScenarioName[] = ['internal', 'outbound-trunk', 'busy', 'cancel', 'no-answer', 'internal'];
+    for (const name of gapCalls) {
+      linkedids.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
+      await sleep(4000);
+    }
+    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= gapCalls.length, 10_000, 'calls spooled');
+    await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
+    await pbx.broker.start();
+
+    await c.waitFor(
+      () => linkedids.every((id) => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id)),
+      30_000,
+      `call.ended for all ${linkedids.length} calls`,
+    );
+    await c.waitFor(() => c.on('/events/cdr.new').length >= linkedids.length, 10_000, 'a cdr.new per call');
+    await sleep(1000);
+
+    // Every event the simulator caused: one call.started, one call.ended and one cdr.new per call.
+    const got = live(c);
+    const of = (type: string) => got.filter((e) => e.type === type);
+    expect(of('call.started').map((e) => e.data.call.call_id).sort()).toEqual([...linkedids].sort());
+    expect(of('call.ended').map((e) => e.data.call.call_id).sort()).toEqual([...linkedids].sort());
+    expect(of('cdr.new').map((e) => e.data.uniqueid).sort()).toEqual([...linkedids].sort());
+    for (const id of linkedids) {
+      const started = of('call.started').find((e) => e.data.call.call_id === id)!;
+      const ended = of('call.ended').find((e) => e.data.call.call_id === id)!;
+      expect(started.seq).toBeLessThan(ended.seq);
+    }
+    // The calls ended in the order they were made.
+    expect(of('call.ended').map((e) => e.data.call.call_id)).toEqual(linkedids);
+    expect(ids(c.on('/events/call.ended'), (d) => d.end.reason)).toEqual(
+      expect.arrayContaining(['completed', 'busy', 'cancelled', 'no_answer']),
+    );
+
+    // In order and without a gap: every envelope received (snapshots and events) over the whole run.
+    expect(outOfOrder(got)).toEqual([]);
+    const all = envelopes(c.seen);
+    expect(reusedSeqs(all)).toEqual([]);
+    expect(seqGaps(all)).toEqual([]);
+    expect(new Set(all.map((e) => e.bootId)).size).toBe(1);
+    // The agent said where it had been: the broker component went down and came back.
+    const brokerStates = c.on('/state/health').map((h) => h.payload.data.components.broker?.status);
+    expect(brokerStates.at(-1)).toBe('ok');
+  }, 120_000);
+});
+
+describe('daemon: agent restarted while the broker is down', () => {
+  let pbx: TestPbx | undefined;
+  let consumer: Consumer | undefined;
+
+  afterEach(async () => {
+    await consumer?.close();
+    await pbx?.close();
+  });
+
+  it('the outbox of the first process is delivered and seq continues, strictly increasing', async () => {
+    const s = await setup('restart');
+    pbx = s.pbx;
+    consumer = s.consumer;
+    const c = consumer;
+    const first = await startAgentProcess(pbx, { config: s.config });
+    await waitReady(c);
+    const boot1 = c.on('/status').find((x) => x.payload.online === true)!.payload.boot_id as string;
+
+    await pbx.broker.stop();
+    const firstCalls: string[] = [];
+    for (const name of ['internal', 'busy', 'outbound-trunk'] as const)
+      firstCalls.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
+    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= 3, 10_000, 'calls spooled');
+    expect(await first.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
+
+    // A new process on the same state dir, still without a broker, sees one more call.
+    const second = await startAgentProcess(pbx, { config: s.config });
+    await second.waitForLine(/calls resynced/, 10_000);
+    const secondCall = (await pbx.sim.runScenario('internal', { speed: 0 })).linkedid;
+    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended', secondCall) === 1, 10_000, 'second call spooled');
+    await pbx.broker.start();
+
+    await c.waitFor(
+      () => c.on('/status').some((x) => x.payload.online === true && x.payload.boot_id !== boot1),
+      15_000,
+      'birth of the second process',
+    );
+    const boot2 = c.on('/status').find((x) => x.payload.online === true && x.payload.boot_id !== boot1)!.payload.boot_id;
+    await c.waitFor(
+      () => [...firstCalls, secondCall].every((id) => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id)),
+      20_000,
+      'call.ended of both processes',
+    );
+    await sleep(1000);
+
+    const got = live(c);
+    const ended = got.filter((e) => e.type === 'call.ended');
+    // The first process's events, delivered by the second, still say who made them.
+    expect(ended.filter((e) => e.bootId === boot1).map((e) => e.data.call.call_id)).toEqual(firstCalls);
+    expect(ended.filter((e) => e.bootId === boot2).map((e) => e.data.call.call_id)).toEqual([secondCall]);
+    expect(ended.map((e) => e.data.call.call_id)).toEqual([...firstCalls, secondCall]);
+
+    // seq: never reused, strictly increasing in arrival order, contiguous within each process.
+    const all = envelopes(c.seen);
+    expect(reusedSeqs(all)).toEqual([]);
+    expect(outOfOrder(got)).toEqual([]);
+    const ofBoot = (b: string) => all.filter((e) => e.bootId === b);
+    expect(seqGaps(ofBoot(boot1))).toEqual([]);
+    expect(seqGaps(ofBoot(boot2))).toEqual([]);
+    const maxFirst = Math.max(...ofBoot(boot1).map((e) => e.seq));
+    const minSecond = Math.min(...ofBoot(boot2).map((e) => e.seq));
+    expect(minSecond).toBeGreaterThan(maxFirst);
+  }, 90_000);
+});
