@@ -9,6 +9,6 @@ export default defineConfig({
     // Integration tests start their own Mosquitto and databases; two cores here.
     pool: 'forks',
     maxWorkers: 3,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
