@@ -260,3 +260,113 @@ it('runLoad starts the requested number of calls and completes them', async () =
   expect(seen.filter((n) => n === 'Newchannel').length).toBe(r.started * 2);
   expect(sim.channels).toHaveLength(0);
 });
+
+describe('event field order per dialect (§5.1, §5.2, §5.3)', () => {
+  const keys = (e: Ev) => [...e.f.keys()].slice(2); // without Event and Privilege
+  const block13 = [
+    'Channel',
+    'ChannelState',
+    'ChannelStateDesc',
+    'CallerIDNum',
+    'CallerIDName',
+    'ConnectedLineNum',
+    'ConnectedLineName',
+    'Language',
+    'AccountCode',
+    'Context',
+    'Exten',
+    'Priority',
+    'Uniqueid',
+    'Linkedid',
+  ];
+  it.each([
+    [
+      '1.8',
+      {
+        Newchannel: [
+          'Channel',
+          'ChannelState',
+          'ChannelStateDesc',
+          'CallerIDNum',
+          'CallerIDName',
+          'AccountCode',
+          'Exten',
+          'Context',
+          'Uniqueid',
+        ],
+        Newstate: [
+          'Channel',
+          'ChannelState',
+          'ChannelStateDesc',
+          'CallerIDNum',
+          'CallerIDName',
+          'ConnectedLineNum',
+          'ConnectedLineName',
+          'Uniqueid',
+        ],
+        Hangup: [
+          'Channel',
+          'Uniqueid',
+          'CallerIDNum',
+          'CallerIDName',
+          'ConnectedLineNum',
+          'ConnectedLineName',
+          'Cause',
+          'Cause-txt',
+        ],
+        Dial: [
+          'SubEvent',
+          'Channel',
+          'Destination',
+          'CallerIDNum',
+          'CallerIDName',
+          'ConnectedLineNum',
+          'ConnectedLineName',
+          'UniqueID',
+          'DestUniqueID',
+          'Dialstring',
+        ],
+      },
+    ],
+    [
+      '11',
+      {
+        Hangup: [
+          'Channel',
+          'Uniqueid',
+          'CallerIDNum',
+          'CallerIDName',
+          'ConnectedLineNum',
+          'ConnectedLineName',
+          'AccountCode',
+          'Cause',
+          'Cause-txt',
+        ],
+      },
+    ],
+    [
+      '13',
+      {
+        Newchannel: block13,
+        Hangup: [...block13, 'Cause', 'Cause-txt'],
+        DialBegin: [...block13, ...block13.map((k) => `Dest${k}`), 'DialString'],
+        DialEnd: [...block13, ...block13.map((k) => `Dest${k}`), 'DialStatus'],
+      },
+    ],
+  ] as const)('dialect %s', async (dialect, want) => {
+    const { evs } = await capture(dialect, 'internal');
+    for (const [name, fields] of Object.entries(want))
+      expect(keys(evs.find((e) => e.name === name)!)).toEqual(fields);
+  });
+
+  it('16 peer-register: ContactStatus Created, then Reachable with RoundtripUsec, then PJSIP PeerStatus', async () => {
+    const r = await capture('16', 'peer-register', { peer: '101' });
+    expect(r.evs.map((e) => `${e.name}:${e.f.get('ContactStatus') ?? e.f.get('PeerStatus')}`)).toEqual([
+      'ContactStatus:Created',
+      'ContactStatus:Reachable',
+      'PeerStatus:Reachable',
+    ]);
+    expect(keys(r.evs[1]!)).toEqual(['URI', 'ContactStatus', 'AOR', 'EndpointName', 'RoundtripUsec']);
+    expect(r.evs[1]!.f.get('RoundtripUsec')).toBe('15000');
+  });
+});
