@@ -41,6 +41,10 @@ export interface ConfigHarness {
     scopes?: Scope[],
     kid?: string,
   ): Promise<{ data: unknown; parts: unknown[] }>;
+  /** Handlers of a second, independent agent (own AMI connection, changer and mutex) on the same PBX. */
+  secondAgent(): Promise<Map<string, CommandHandler>>;
+  /** A CommandContext for calling handlers directly. */
+  ctx(scopes?: Scope[], kid?: string): CommandContext;
   /** Rows of a table for one id, in the table's natural order for that id. */
   rows(table: string, where: string, value: string, order?: string): Promise<Record<string, unknown>[]>;
   /** AstDB keys under `/FAMILY/prefix` as a plain object. */
@@ -84,28 +88,33 @@ export async function startConfigHarness(
     publishState: () => {},
     publishEvent: (type, data) => events.push({ type, data: JSON.parse(JSON.stringify(data)) }),
   };
-  const changer = createConfigChanger({
-    db: pool,
-    configDb: dbs.configDb,
-    ami: ami.client,
-    applyArgv: [script, 'reload'],
-    applyTimeoutMs: 10_000,
-    publisher,
-    log: ami.log.log,
-  });
-  const handlers = new Map<string, CommandHandler>();
-  for (const h of [
-    ...createExtensionCommands({ db: pool, configDb: dbs.configDb, changer, log: ami.log.log }),
-    ...createFollowmeCommands({
+  const closers: Array<() => Promise<void>> = [];
+  const build = (client: typeof ami) => {
+    const changer = createConfigChanger({
       db: pool,
       configDb: dbs.configDb,
-      changer,
-      actions: new AmiActions(ami.client),
-      log: ami.log.log,
-    }),
-  ]) {
-    handlers.set(h.name, h);
-  }
+      ami: client.client,
+      applyArgv: [script, 'reload'],
+      applyTimeoutMs: 10_000,
+      publisher,
+      log: client.log.log,
+    });
+    const map = new Map<string, CommandHandler>();
+    for (const hd of [
+      ...createExtensionCommands({ db: pool, configDb: dbs.configDb, changer, log: client.log.log }),
+      ...createFollowmeCommands({
+        db: pool,
+        configDb: dbs.configDb,
+        changer,
+        actions: new AmiActions(client.client),
+        log: client.log.log,
+      }),
+    ]) {
+      map.set(hd.name, hd);
+    }
+    return map;
+  };
+  const handlers = build(ami);
   let seq = 0;
   const harness: ConfigHarness = {
     payloadLimit: 4096,
@@ -117,6 +126,24 @@ export async function startConfigHarness(
     handlers,
     applyRuns: async () => (await readFile(runs, 'utf8').catch(() => '')).split('\n').filter(Boolean),
     setApplyFailing: writeScript,
+    async secondAgent() {
+      const other = makeClient(sim.port);
+      other.client.start();
+      await other.client.waitReady(5000);
+      closers.push(() => other.client.stop());
+      return build(other);
+    },
+    ctx(scopes = ['admin'], kid = 'ops-1') {
+      return {
+        log: ami.log.log,
+        caller: { kid, scopes },
+        id: `jti-${++seq}`,
+        signal: new AbortController().signal,
+        maxPayloadBytes: harness.payloadLimit,
+        part: async () => {},
+        publishBlob: async () => {},
+      };
+    },
     async call(name, args, scopes = ['admin'], kid = 'ops-1') {
       const h = handlers.get(name);
       if (!h) throw new Error(`no handler ${name}`);
@@ -148,6 +175,7 @@ export async function startConfigHarness(
       return out;
     },
     async close() {
+      for (const c of closers) await c();
       await ami.client.stop();
       await sim.close();
       await pool.close();

@@ -50,6 +50,8 @@ export interface ChangeOutcome {
  * row write restores the snapshot explicitly there too.
  */
 export class ConfigChanger {
+  private readonly engines = new Map<string, string>();
+
   constructor(private readonly deps: ConfigChangerDeps) {}
 
   /** Plans and (unless dry_run) performs one change. */
@@ -73,8 +75,9 @@ export class ConfigChanger {
         return p;
       });
     } catch (err) {
-      if (wrote && snap) await this.restoreRows(snap);
-      throw err;
+      // InnoDB rolled the rows back already; restoring there could undo a concurrent winner's rows.
+      if (wrote && snap && !(await this.transactional(req.scopes))) await this.restoreRows(snap);
+      throw lockConflict(err) ?? err;
     }
     if (req.dryRun) return { plan, applied: null };
     if (plan.db.length === 0 && plan.astdb.length === 0) return { plan, applied: null };
@@ -101,6 +104,24 @@ export class ConfigChanger {
     return { plan, applied };
   }
 
+  /** Whether every table of `scopes` rolls back (InnoDB); FreePBX 2.11 creates them MyISAM (§8.2 fixtures). */
+  private async transactional(scopes: readonly Scope[]): Promise<boolean> {
+    const tables = [...new Set(scopes.map((s) => s.table))];
+    const unknown = tables.filter((t) => !this.engines.has(t));
+    if (unknown.length > 0) {
+      try {
+        const rows = await this.deps.db.query<{ TABLE_NAME: string; ENGINE: string | null }>(
+          `SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (${unknown.map(() => '?').join(', ')})`,
+          [this.deps.configDb, ...unknown],
+        );
+        for (const r of rows) this.engines.set(r.TABLE_NAME, String(r.ENGINE ?? ''));
+      } catch {
+        return false; // unknown: restore explicitly (safe under the mutex)
+      }
+    }
+    return tables.every((t) => (this.engines.get(t) ?? '').toLowerCase() === 'innodb');
+  }
+
   private async restoreRows(snap: Snapshot): Promise<boolean> {
     try {
       await restoreSnapshot(this.deps.db, this.deps.configDb, snap);
@@ -110,6 +131,17 @@ export class ConfigChanger {
       return false;
     }
   }
+}
+
+/** InnoDB deadlock / lock wait timeout between two writers of one account → `conflict` (retryable). */
+function lockConflict(err: unknown): PbxlinkError | undefined {
+  const code = isPbxlinkError(err) ? (err.details as { code?: string } | undefined)?.code : undefined;
+  if (code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT') return undefined;
+  return new PbxlinkError('conflict', 'a concurrent change of the same record won; retry', {
+    cause: err,
+    retryable: true,
+    details: { code },
+  });
 }
 
 /** What createConfigChanger needs: the pool, the config database, AMI, the apply command and where events go. */
