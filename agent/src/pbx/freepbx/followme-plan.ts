@@ -63,7 +63,7 @@ export function normalizeGrplist(
   for (const r of raw) {
     let e = r.trim().replace(/[^0-9#*+]/g, '');
     if (e === '') continue;
-    if (e.slice(0, -1).includes('#')) return { list, problem: `${e}: '#' may only end a number` };
+    if (!/^[0-9*+]+#?$/.test(e)) return { list, problem: `${e}: '#' may only end a number` };
     if (e === `${grpnum}#`) e = grpnum;
     if (!list.includes(e)) list.push(e);
   }
