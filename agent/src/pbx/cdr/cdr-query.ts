@@ -2,6 +2,7 @@ import type { Logger } from '../../core/log';
 import type { FreepbxDb } from '../freepbx/db';
 import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
 import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
+import { eachRow } from './each-row';
 import { CdrPartWriter, type PartSink } from './part-writer';
 import { buildCdrQuery, buildGroupQuery, type CdrQueryArgs, CDR_SEARCH_FIELDS, filterConditions, invalidArg } from './query-builder';
 
@@ -89,27 +90,37 @@ export class CdrQuery {
     let pendingKey: CdrCursor | undefined;
     let lastSentKey: CdrCursor | undefined;
     let extraKey: CdrCursor | undefined;
-    const sendPending = async () => {
-      for (const r of pending) await writer.add(r);
-      sent += pending.length;
-      if (pending.length) lastSentKey = pendingKey;
+    const sendPending = (): void | Promise<void> => {
+      const rows = pending;
       pending = [];
+      sent += rows.length;
+      if (rows.length) lastSentKey = pendingKey;
+      for (let i = 0; i < rows.length; i++) {
+        const p = writer.add(rows[i]);
+        if (p) return p.then(() => sendRest(rows, i + 1));
+      }
+    };
+    const sendRest = async (rows: Row[], from: number) => {
+      for (let i = from; i < rows.length; i++) await writer.add(rows[i]);
     };
     try {
-      const stream = this.deps.db.stream(q.sql, q.params, { signal: sink.signal, rowsAsArray: asArrays, highWaterMark: 256 });
-      for await (const row of stream as AsyncIterable<Row>) {
+      const stream = this.deps.db.stream(q.sql, q.params, { signal: sink.signal, rowsAsArray: asArrays, highWaterMark: 512 });
+      await eachRow<Row>(stream, (row) => {
         fetched++;
         const key = keyOf(row);
         if (fetched > limit) {
           extraKey = key; // keep reading to the end (one row), so the connection goes back to the pool clean
-          continue;
+          return;
         }
-        if (!same(pendingKey, key)) {
-          await sendPending();
-          pendingKey = key;
+        if (same(pendingKey, key)) {
+          pending.push(row);
+          return;
         }
+        const p = sendPending();
+        pendingKey = key;
         pending.push(row);
-      }
+        return p;
+      });
       let next: CdrCursor | undefined;
       if (extraKey === undefined) {
         await sendPending();
@@ -123,10 +134,10 @@ export class CdrQuery {
         const g = buildGroupQuery(args, cols, table, pendingKey, this.deps.maxRows);
         pending = [];
         const groupRows = this.deps.db.stream(g.sql, g.params, { signal: sink.signal, rowsAsArray: asArrays });
-        for await (const row of groupRows as AsyncIterable<Row>) {
-          await writer.add(row);
+        await eachRow<Row>(groupRows, (row) => {
           sent++;
-        }
+          return writer.add(row);
+        });
         next = pendingKey;
       }
       await writer.flush();

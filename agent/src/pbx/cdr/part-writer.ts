@@ -20,7 +20,7 @@ export interface PartFormat {
 
 /**
  * Packs rows into parts whose JSON `data` stays within sink.maxPayloadBytes, measuring each row's JSON byte
- * length as it comes (bounded memory: at most one part is held). With compress, the JSON rows array is gzipped
+ * length as it comes (bounded memory: the part being filled plus `window` unacknowledged ones). With compress, the JSON rows array is gzipped
  * and base64-encoded (`encoding: 'gzip+base64'`); CDR rows are repetitive, so a part carries several times
  * more rows — fewer, smaller messages, at the cost of CPU on both sides.
  */
@@ -32,6 +32,8 @@ export class CdrPartWriter {
   private readonly limit: number;
   /** Compressed/raw size ratio seen so far (starts pessimistic), to size the next raw batch. */
   private ratio = 0.35;
+  /** Parts handed to the sink and not yet acknowledged (oldest first). */
+  private readonly inflight: Promise<void>[] = [];
   /** Parts sent so far. */
   parts = 0;
   /** Payload bytes of the parts' data (after compression). */
@@ -42,6 +44,8 @@ export class CdrPartWriter {
   constructor(
     private readonly sink: PartSink,
     private readonly fmt: PartFormat,
+    /** Parts that may await their acknowledgement at once: hides the broker round trip, memory stays ≤ window parts. */
+    private readonly window = 4,
   ) {
     this.limit = sink.maxPayloadBytes;
     this.base = Buffer.byteLength(JSON.stringify(this.wrap(fmt.compress ? '' : [])));
@@ -63,26 +67,38 @@ export class CdrPartWriter {
     return Math.max(room, Math.min(room * 16, Math.floor((room / this.ratio) * 0.9)));
   }
 
-  /** Adds one row (an object, or an array in `columns` order); sends a part first when it would not fit. */
-  async add(row: unknown): Promise<void> {
+  /** Adds one row (an object, or an array in `columns` order). Returns a promise only when a part had to be
+   * sent first (and the window of unacknowledged parts is full): callers await it, which pauses the reading. */
+  add(row: unknown): void | Promise<void> {
     const json = JSON.stringify(row);
     const size = Buffer.byteLength(json);
     this.rawBytes += size;
     const extra = size + (this.pieces.length > 0 ? 1 : 0);
+    let full = false;
     if (!this.fmt.compress) {
       if (this.base + size > this.limit) {
         throw new PbxlinkError('internal', `one CDR row of ${size} bytes exceeds the ${this.limit}-byte part limit`);
       }
-      if (this.base + this.bytes + extra > this.limit) await this.flush();
-    } else if (this.bytes + extra > this.rawBudget() && this.pieces.length > 0) {
-      await this.flush();
+      full = this.base + this.bytes + extra > this.limit;
+    } else {
+      full = this.bytes + extra > this.rawBudget() && this.pieces.length > 0;
     }
-    this.bytes += this.pieces.length > 0 ? size + 1 : size;
+    if (!full) {
+      this.bytes += extra;
+      this.pieces.push(this.fmt.compress ? json : row);
+      return;
+    }
+    return this.flushThenAdd(json, size, row);
+  }
+
+  private async flushThenAdd(json: string, size: number, row: unknown): Promise<void> {
+    await this.flushBatch();
+    this.bytes = size;
     this.pieces.push(this.fmt.compress ? json : row);
   }
 
-  /** Sends what is buffered (nothing when empty). */
-  async flush(): Promise<void> {
+  /** Sends the buffered rows as part(s); waits only while `window` parts are unacknowledged. */
+  private async flushBatch(): Promise<void> {
     const pieces = this.pieces;
     const bytes = this.bytes;
     this.pieces = [];
@@ -90,6 +106,12 @@ export class CdrPartWriter {
     if (pieces.length === 0) return;
     if (this.fmt.compress) await this.sendCompressed(pieces as string[]);
     else await this.send(this.wrap(pieces), this.base + bytes);
+  }
+
+  /** Sends what is buffered and waits until every part is acknowledged. */
+  async flush(): Promise<void> {
+    await this.flushBatch();
+    while (this.inflight.length > 0) await this.inflight.shift();
   }
 
   private async sendCompressed(pieces: string[]): Promise<void> {
@@ -108,9 +130,13 @@ export class CdrPartWriter {
     await this.send(this.wrap(b64), this.base + b64.length);
   }
 
+  /** Hands a part to the sink in order; keeps at most `window` of them unacknowledged (bounded memory). */
   private async send(data: Record<string, unknown>, bytes: number): Promise<void> {
     this.parts++;
     this.sentBytes += bytes;
-    await this.sink.part(data);
+    const acked = this.sink.part(data);
+    acked.catch(() => {}); // observed when awaited below; never an unhandled rejection meanwhile
+    this.inflight.push(acked);
+    while (this.inflight.length >= this.window) await this.inflight.shift();
   }
 }
