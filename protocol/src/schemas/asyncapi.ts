@@ -7,6 +7,7 @@ import { CommandClaims, CommandHeader } from './claims';
 import { ErrorBody } from './envelope';
 import { COMMANDS, EVENTS, STATES } from './registry';
 import { StatusBirth, StatusWill } from './status';
+import { STATUS_EXAMPLES } from './status-examples';
 
 /** Example-only Ed25519 key (fixed seed, trusted nowhere) so the document's command examples are real, deterministic JWS. */
 export function exampleSigningKey() {
@@ -122,31 +123,12 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
       'status.birth': {
         name: 'status.birth',
         payload: ref('status.birth'),
-        examples: example('online', {
-          online: true,
-          agent: AGENT,
-          boot_id: BOOT,
-          version: '0.1.0',
-          started_at: TS,
-          capabilities: ['cdr', 'recordings', 'extensions', 'followme'],
-          pbx: {
-            dialect: '13',
-            asterisk_version: '13.38.3',
-            ami_version: '2.10.6',
-            chan_sip: true,
-            pjsip: false,
-          },
-        }),
+        examples: example('online', STATUS_EXAMPLES.birth),
       },
       'status.will': {
         name: 'status.will',
         payload: ref('status.will'),
-        examples: example('offline', {
-          online: false,
-          agent: AGENT,
-          boot_id: BOOT,
-          reason: 'connection lost',
-        }),
+        examples: example('offline', STATUS_EXAMPLES.will),
       },
     },
   );

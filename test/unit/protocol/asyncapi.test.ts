@@ -6,6 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderAsyncApiYaml } from '../../../protocol/src/schemas/asyncapi';
+import { renderEventDocs } from '../../../protocol/src/schemas/docs';
 import {
   COMMANDS,
   EnvelopeOf,
@@ -37,6 +38,10 @@ const REGEN = 'run `npx tsx scripts/gen-asyncapi.ts` and commit the result';
 describe('generated artefacts match the code (drift)', () => {
   it(`protocol/asyncapi.yaml is up to date (${REGEN})`, () => {
     expect(committed === renderAsyncApiYaml(), REGEN).toBe(true);
+  });
+
+  it(`docs/events.md is up to date (${REGEN})`, () => {
+    expect(readFileSync(join(ROOT, 'docs/events.md'), 'utf8') === renderEventDocs(), REGEN).toBe(true);
   });
   it(`protocol/schemas/*.json are up to date (${REGEN})`, () => {
     const files = buildJsonSchemas();
