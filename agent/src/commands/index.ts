@@ -4,6 +4,8 @@ import { type AgentInfoDeps, createAgentInfoCommand } from './agent-info';
 import { type AgentRefreshDeps, createAgentRefreshCommand } from './agent-refresh';
 import { type CallsSource, createCallsListCommand } from './calls';
 import { type CdrCommandDeps, createCdrQueryCommand } from './cdr';
+import { createExtensionCommands, type ExtensionCommandDeps } from './extensions';
+import { createFollowmeCommands, type FollowmeCommandDeps } from './followme';
 import { createPeersListCommand, type PeersSource } from './peers';
 import { createRecordingsGetCommand, type RecordingsCommandDeps } from './recordings';
 import { createSystemCommands } from './system';
@@ -25,7 +27,11 @@ export interface CommandDeps {
   cdr?: CdrCommandDeps;
   /** recordings.get. */
   recordings?: RecordingsCommandDeps;
-  /** Further handlers built elsewhere (extensions.*, followme.* …), added as given. */
+  /** extensions.list/get/create/update/delete (needs the database and a ConfigChanger). */
+  extensions?: ExtensionCommandDeps;
+  /** followme.get/list/create/update/delete. */
+  followme?: FollowmeCommandDeps;
+  /** Further handlers built elsewhere, added as given. */
   extra?: readonly CommandHandler[];
 }
 
@@ -42,6 +48,8 @@ export function buildCommandHandlers(deps: CommandDeps): CommandHandler[] {
   if (deps.sources) handlers.push(...createSystemCommands(deps.sources));
   if (deps.cdr) handlers.push(createCdrQueryCommand(deps.cdr));
   if (deps.recordings) handlers.push(createRecordingsGetCommand(deps.recordings));
+  if (deps.extensions) handlers.push(...createExtensionCommands(deps.extensions));
+  if (deps.followme) handlers.push(...createFollowmeCommands(deps.followme));
   for (const h of deps.extra ?? []) handlers.push(h);
   const seen = new Set<string>();
   for (const h of handlers) {
