@@ -284,19 +284,15 @@ export class MqttSession {
     client.removeAllListeners('message');
     client.end(true);
     this.client = undefined;
-    this.setDown(this.lastError || 'connection closed');
+    // setDown() clears lastError: keep it for the log lines below (e.g. "Connection refused: Not authorized").
+    const reason = this.lastError || 'connection closed';
+    this.setDown(reason);
     if (this.stopping) return;
     const inMs = this.backoff.next();
     if (this.backoff.attempts === 1 && !this.everConnected) {
-      this.opts.log.warn(
-        { broker: redactUrl(this.opts.url), reason: this.lastError },
-        'broker unreachable; retrying',
-      );
+      this.opts.log.warn({ broker: redactUrl(this.opts.url), reason }, 'broker unreachable; retrying');
     } else {
-      this.opts.log.debug(
-        { in_ms: inMs, attempt: this.backoff.attempts, reason: this.lastError },
-        'reconnecting',
-      );
+      this.opts.log.debug({ in_ms: inMs, attempt: this.backoff.attempts, reason }, 'reconnecting');
     }
     this.emit({ state: 'reconnecting', inMs, attempt: this.backoff.attempts });
     this.reconnectTimer = this.opts.clock.setTimeout(() => {
