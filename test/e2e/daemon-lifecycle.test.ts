@@ -165,3 +165,42 @@ describe('daemon: degraded, not dead', () => {
     expect(agent.child.exitCode).toBeNull();
   }, 60_000);
 });
+
+describe('daemon: wrong credentials are reported, the process keeps running', () => {
+  let pbx: TestPbx;
+  let consumer: Consumer;
+
+  afterEach(async () => {
+    await consumer?.close();
+    await pbx?.close();
+  });
+
+  it('a wrong AMI secret: state/health says ami down with the reason', async () => {
+    pbx = await startTestPbx({ agentId: `daemon-amiauth-${process.pid}-${Date.now()}` });
+    consumer = await connectConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`);
+    const agent = await startAgentProcess(pbx, {
+      env: { PBXLINK_AMI_URL: `ami://admin:not-the-secret@127.0.0.1:${pbx.sim.port}` },
+    });
+    await agent.waitForLine(/AMI login failed/, 10_000);
+    const amiDown = (s: { payload: any }) => s.payload.data.components.ami?.status === 'down';
+    await consumer.waitFor(() => consumer.on('/state/health').some(amiDown), 10_000, 'health: ami down');
+    const comps = consumer.on('/state/health').find(amiDown)!.payload.data.components;
+    expect(comps.ami.reason).toMatch(/login|auth/i);
+    expect(comps.database.status).toBe('ok');
+    expect(agent.child.exitCode).toBeNull();
+  });
+
+  it('a wrong broker password: it keeps retrying and logs why (not authorized)', async () => {
+    pbx = await startTestPbx({
+      agentId: `daemon-mqauth-${process.pid}-${Date.now()}`,
+      broker: { users: { agent: 'right-password' } },
+    });
+    const agent = await startAgentProcess(pbx, {
+      env: { PBXLINK_BROKER_USERNAME: 'agent', PBXLINK_BROKER_PASSWORD: 'wrong-password' },
+    });
+    const line = await agent.waitForLine(/broker unreachable/, 10_000);
+    expect(JSON.parse(line).reason).toMatch(/not authori[sz]ed/i);
+    await sleep(1500);
+    expect(agent.child.exitCode).toBeNull();
+  });
+});
