@@ -183,7 +183,10 @@ describe('daemon: wrong credentials are reported, the process keeps running', ()
     });
     await agent.waitForLine(/AMI login failed/, 10_000);
     const amiDown = (s: { payload: any }) => s.payload.data.components.ami?.status === 'down';
-    await consumer.waitFor(() => consumer.on('/state/health').some(amiDown), 10_000, 'health: ami down');
+    await consumer.waitFor(() => consumer.on('/state/health').some(amiDown), 10_000, 'health: ami down').catch((e) => {
+      const last = consumer.on('/state/health').at(-1)?.payload.data.components;
+      throw new Error(`${(e as Error).message}; last health components: ${JSON.stringify(last)}`);
+    });
     const comps = consumer.on('/state/health').find(amiDown)!.payload.data.components;
     expect(comps.ami.reason).toMatch(/login|auth/i);
     expect(comps.database.status).toBe('ok');
