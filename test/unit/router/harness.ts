@@ -138,6 +138,8 @@ export interface RigOptions {
   keys: TestKey[];
   handlers: (parts: { router: () => CommandRouter }) => CommandHandler[];
   router?: Partial<Pick<RouterOptions, 'concurrency' | 'defaultTimeoutMs'>>;
+  /** MQTT version of the agent's link (default 5). */
+  protocolVersion?: 4 | 5;
 }
 
 const isFinal = (j: SeenMsg['json']) =>
@@ -173,7 +175,12 @@ export async function startRig(o: RigOptions): Promise<Rig> {
 
   const rig = {} as Rig;
   const build = async () => {
-    const { link, publisher } = makeLink({ url: o.url, stateDir: state.dir, agent });
+    const { link, publisher } = makeLink({
+      url: o.url,
+      stateDir: state.dir,
+      agent,
+      protocolVersion: o.protocolVersion ?? 5,
+    });
     const store = new TrustedKeyStore({ file: keysFile, clock: systemClock, log, debounceMs: 50 });
     store.start();
     const replay = PersistentReplayCache.open(state.dir, Math.floor(Date.now() / 1000), { log });
