@@ -3,16 +3,16 @@
 // measured in the same run (issue 5 benchmark). The handler runs in a child process so its peak RSS
 // (getrusage maxrss) is its own. Ends with one JSON line (DESIGN.md "Benchmarks").
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import mqtt from 'mqtt';
+import pino from 'pino';
 import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
 import type { CommandContext } from '../../agent/src/commands/types';
 import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
-import pino from 'pino';
-import { REPLY_OVERHEAD_BYTES, MAX_MESSAGE_BYTES } from '../../protocol/src/envelope';
+import { MAX_MESSAGE_BYTES, REPLY_OVERHEAD_BYTES } from '../../protocol/src/envelope';
 import { CDR_QUERY_MAX_LIMIT } from '../../protocol/src/schemas/cdr';
 import { createTestDatabases, seedCdr } from '../helpers/mariadb';
 import { startMosquitto } from '../helpers/mosquitto';
@@ -33,10 +33,19 @@ function log(line: string): void {
 /** Child: the agent side. Connects, says ready, waits for "go", pages through the whole table publishing parts. */
 async function child(cfg: ChildConfig): Promise<void> {
   const db = new FreepbxDb({ host: '127.0.0.1', port: cfg.port, user: 'root', connectionLimit: 2 });
-  const client = await mqtt.connectAsync(cfg.mqttUrl, { protocolVersion: 5, clientId: `bench-agent-${process.pid}` });
-  const handler = createCdrQueryCommand({ db, cdrDb: cfg.cdrDb, cdrTable: 'cdr', maxRows: CDR_QUERY_MAX_LIMIT });
+  const client = await mqtt.connectAsync(cfg.mqttUrl, {
+    protocolVersion: 5,
+    clientId: `bench-agent-${process.pid}`,
+  });
+  const handler = createCdrQueryCommand({
+    db,
+    cdrDb: cfg.cdrDb,
+    cdrTable: 'cdr',
+    maxRows: CDR_QUERY_MAX_LIMIT,
+  });
   await db.ping();
-  const send = (body: unknown) => client.publishAsync(cfg.topic, JSON.stringify(body), { qos: 1 }).then(() => {});
+  const send = (body: unknown) =>
+    client.publishAsync(cfg.topic, JSON.stringify(body), { qos: 1 }).then(() => {});
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.destroy();
@@ -54,8 +63,16 @@ async function child(cfg: ChildConfig): Promise<void> {
       part: (data) => send({ v: 1, id, ok: true, part: ++n, data }),
       publishBlob: async () => {},
     };
-    const args = { limit: CDR_QUERY_MAX_LIMIT, format: cfg.format, compress: cfg.compress, ...(cursor ? { cursor } : {}) };
-    const result = (await handler.handle(args as never, ctx)) as { count: number; next_cursor: string | null };
+    const args = {
+      limit: CDR_QUERY_MAX_LIMIT,
+      format: cfg.format,
+      compress: cfg.compress,
+      ...(cursor ? { cursor } : {}),
+    };
+    const result = (await handler.handle(args as never, ctx)) as {
+      count: number;
+      next_cursor: string | null;
+    };
     await send({ v: 1, id, ok: true, done: true, data: result });
     if (result.next_cursor === null) break;
     cursor = result.next_cursor;
@@ -72,9 +89,13 @@ async function baseline(db: string): Promise<number> {
   const devnull = openSync('/dev/null', 'w');
   const t0 = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
-    const p = spawn('mariadb', ['--quick', '--batch', '-h', '127.0.0.1', '-u', 'root', '-e', `SELECT * FROM \`${db}\`.cdr`], {
-      stdio: ['ignore', devnull, 'inherit'],
-    });
+    const p = spawn(
+      'mariadb',
+      ['--quick', '--batch', '-h', '127.0.0.1', '-u', 'root', '-e', `SELECT * FROM \`${db}\`.cdr`],
+      {
+        stdio: ['ignore', devnull, 'inherit'],
+      },
+    );
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb exited ${code}`))));
   });
@@ -83,9 +104,17 @@ async function baseline(db: string): Promise<number> {
 }
 
 /** One streamed run: child publishes, this process subscribes and counts rows until the last done. */
-async function streamRun(base: Omit<ChildConfig, 'format' | 'compress' | 'topic'>, format: 'objects' | 'rows', compress: boolean, expectRows: number) {
+async function streamRun(
+  base: Omit<ChildConfig, 'format' | 'compress' | 'topic'>,
+  format: 'objects' | 'rows',
+  compress: boolean,
+  expectRows: number,
+) {
   const topic = `P/bench/reply/${format}-${compress ? 'gz' : 'plain'}`;
-  const sub = await mqtt.connectAsync(base.mqttUrl, { protocolVersion: 5, clientId: `bench-sub-${process.pid}-${topic}` });
+  const sub = await mqtt.connectAsync(base.mqttUrl, {
+    protocolVersion: 5,
+    clientId: `bench-sub-${process.pid}-${topic}`,
+  });
   await sub.subscribeAsync(topic, { qos: 1 });
   let rows = 0;
   let bytes = 0;
@@ -97,12 +126,18 @@ async function streamRun(base: Omit<ChildConfig, 'format' | 'compress' | 'topic'
   sub.on('message', (_t, payload) => {
     bytes += payload.length;
     messages++;
-    const m = JSON.parse(payload.toString('utf8')) as { done?: boolean; data: { rows?: unknown; encoding?: string; next_cursor?: string | null } };
+    const m = JSON.parse(payload.toString('utf8')) as {
+      done?: boolean;
+      data: { rows?: unknown; encoding?: string; next_cursor?: string | null };
+    };
     if (m.done) {
       if (m.data.next_cursor === null) resolveDone();
       return;
     }
-    const r = m.data.encoding === 'gzip+base64' ? JSON.parse(gunzipSync(Buffer.from(String(m.data.rows), 'base64')).toString('utf8')) : m.data.rows;
+    const r =
+      m.data.encoding === 'gzip+base64'
+        ? JSON.parse(gunzipSync(Buffer.from(String(m.data.rows), 'base64')).toString('utf8'))
+        : m.data.rows;
     rows += (r as unknown[]).length;
   });
   const cfg: ChildConfig = { ...base, topic, format, compress };
@@ -126,13 +161,23 @@ async function streamRun(base: Omit<ChildConfig, 'format' | 'compress' | 'topic'
   if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
   await sub.endAsync();
   if (rows !== expectRows) throw new Error(`subscriber counted ${rows} rows, expected ${expectRows}`);
-  return { format, compress, rows, seconds, rows_per_s: Math.round(rows / seconds), mb: +(bytes / 1e6).toFixed(1), messages, peak_rss_mb };
+  return {
+    format,
+    compress,
+    rows,
+    seconds,
+    rows_per_s: Math.round(rows / seconds),
+    mb: +(bytes / 1e6).toFixed(1),
+    messages,
+    peak_rss_mb,
+  };
 }
 
 /** The agent side bundled with esbuild (as the agent ships), so its RSS does not include the tsx compiler. */
 let childBundle = '';
 async function bundleChild(): Promise<void> {
-  childBundle = new URL('../../node_modules/.cache/pbxlink-bench/cdr-query-child.mjs', import.meta.url).pathname;
+  childBundle = new URL('../../node_modules/.cache/pbxlink-bench/cdr-query-child.mjs', import.meta.url)
+    .pathname;
   await build({
     entryPoints: [new URL(import.meta.url).pathname],
     bundle: true,
@@ -155,7 +200,11 @@ async function main(): Promise<void> {
   try {
     log(`seeding ${N} CDR rows into ${t.cdrDb}.cdr (FreePBX 2.11 schema) …`);
     const s0 = Date.now();
-    await seedCdr(t.cdrDb, { count: N }, { batch: 5000, onProgress: (d) => d % 200_000 === 0 && log(`  ${d} rows`) });
+    await seedCdr(
+      t.cdrDb,
+      { count: N },
+      { batch: 5000, onProgress: (d) => d % 200_000 === 0 && log(`  ${d} rows`) },
+    );
     log(`seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
     await baseline(t.cdrDb); // warm the cache
     const bl = Math.min(await baseline(t.cdrDb), await baseline(t.cdrDb));
@@ -163,23 +212,45 @@ async function main(): Promise<void> {
     log(`baseline mariadb --quick --batch: ${bl.toFixed(2)} s, ${baselineRate} rows/s`);
     const base = { mqttUrl: broker.url, port: t.port, cdrDb: t.cdrDb };
     const runs = [];
-    for (const [format, compress] of [['objects', false], ['rows', false], ['rows', true], ['objects', true]] as const) {
+    for (const [format, compress] of [
+      ['objects', false],
+      ['rows', false],
+      ['rows', true],
+      ['objects', true],
+    ] as const) {
       const r = await streamRun(base, format, compress, N);
       runs.push(r);
-      log(`cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${(r.rows_per_s / baselineRate).toFixed(2)}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB`);
+      log(
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${(r.rows_per_s / baselineRate).toFixed(2)}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB`,
+      );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets
     const best = runs.reduce((a, b) => (b.rows_per_s > a.rows_per_s ? b : a));
-    log(JSON.stringify({
-      bench: 'cdr-query',
-      rows: N,
-      rows_per_s: main.rows_per_s,
-      baseline_rows_per_s: baselineRate,
-      ratio: +(main.rows_per_s / baselineRate).toFixed(2),
-      peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
-      best: { format: best.format, compress: best.compress, rows_per_s: best.rows_per_s, ratio: +(best.rows_per_s / baselineRate).toFixed(2) },
-      runs: runs.map((r) => ({ format: r.format, compress: r.compress, rows_per_s: r.rows_per_s, ratio: +(r.rows_per_s / baselineRate).toFixed(2), mb: r.mb, messages: r.messages, peak_rss_mb: r.peak_rss_mb })),
-    }));
+    log(
+      JSON.stringify({
+        bench: 'cdr-query',
+        rows: N,
+        rows_per_s: main.rows_per_s,
+        baseline_rows_per_s: baselineRate,
+        ratio: +(main.rows_per_s / baselineRate).toFixed(2),
+        peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+        best: {
+          format: best.format,
+          compress: best.compress,
+          rows_per_s: best.rows_per_s,
+          ratio: +(best.rows_per_s / baselineRate).toFixed(2),
+        },
+        runs: runs.map((r) => ({
+          format: r.format,
+          compress: r.compress,
+          rows_per_s: r.rows_per_s,
+          ratio: +(r.rows_per_s / baselineRate).toFixed(2),
+          mb: r.mb,
+          messages: r.messages,
+          peak_rss_mb: r.peak_rss_mb,
+        })),
+      }),
+    );
   } finally {
     await broker.stop();
     await t.drop();

@@ -15,7 +15,13 @@ describe('FreepbxDb pool on the shared MariaDB', () => {
   beforeAll(async () => {
     t = await createTestDatabases({ cdr: 'freepbx-2.11', config: 'freepbx-2.11', seed: true });
     await seedCdr(t.cdrDb, { count: 5000 });
-    db = new FreepbxDb({ host: t.host, port: t.port, user: 'root', database: t.configDb, connectionLimit: 2 });
+    db = new FreepbxDb({
+      host: t.host,
+      port: t.port,
+      user: 'root',
+      database: t.configDb,
+      connectionLimit: 2,
+    });
   });
   afterAll(async () => {
     await db?.close();
@@ -28,7 +34,9 @@ describe('FreepbxDb pool on the shared MariaDB', () => {
       ['100', 'context'],
     );
     expect(rows).toEqual([{ keyword: 'context', data: 'from-internal' }]);
-    const [r] = await db.query<{ calldate: string }>(`SELECT calldate FROM \`${t.cdrDb}\`.cdr ORDER BY calldate LIMIT 1`);
+    const [r] = await db.query<{ calldate: string }>(
+      `SELECT calldate FROM \`${t.cdrDb}\`.cdr ORDER BY calldate LIMIT 1`,
+    );
     expect(r?.calldate).toBe('2026-01-01 00:00:00');
   });
 
@@ -115,7 +123,13 @@ describe('FreepbxDb against a private MariaDB that is stopped and restarted', ()
     await root.query('CREATE DATABASE p; CREATE TABLE p.t (n int)');
     await root.query('INSERT INTO p.t SELECT seq FROM p.seq_1_to_200000');
     await root.end();
-    const db = new FreepbxDb({ host: '127.0.0.1', port: srv.port, user: 'root', database: 'p', connectTimeoutMs: 1000 });
+    const db = new FreepbxDb({
+      host: '127.0.0.1',
+      port: srv.port,
+      user: 'root',
+      database: 'p',
+      connectTimeoutMs: 1000,
+    });
     try {
       await db.ping();
       // stop the server while a stream is being read slowly

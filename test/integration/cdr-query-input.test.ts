@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
 import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
-import { cdrRow, createTestDatabases, seedCdr, sqlDateTime, tableFingerprint, type TestDatabases } from '../helpers/mariadb';
+import {
+  cdrRow,
+  createTestDatabases,
+  seedCdr,
+  sqlDateTime,
+  type TestDatabases,
+  tableFingerprint,
+} from '../helpers/mariadb';
 import { collectingContext, rowsAsObjects } from '../unit/cdr/collect-context';
 
 const N = 2000;
@@ -40,12 +47,18 @@ describe('cdr.query bad input, SQL injection and pagination under inserts (freep
 
   async function run(args: unknown) {
     const ctx = collectingContext();
-    const result = (await handler.handle(args as never, ctx)) as { count: number; next_cursor: string | null };
+    const result = (await handler.handle(args as never, ctx)) as {
+      count: number;
+      next_cursor: string | null;
+    };
     return { result, rows: rowsAsObjects(ctx.parts) };
   }
   /** Expects invalid_args whose message names `arg`. */
   async function rejectsNaming(args: unknown, arg: string) {
-    await expect(run(args)).rejects.toMatchObject({ code: 'invalid_args', message: expect.stringContaining(arg) });
+    await expect(run(args)).rejects.toMatchObject({
+      code: 'invalid_args',
+      message: expect.stringContaining(arg),
+    });
   }
 
   const bad: Array<[string, Record<string, unknown>]> = [
@@ -77,7 +90,10 @@ describe('cdr.query bad input, SQL injection and pagination under inserts (freep
     ['cursor', { cursor: '!!!' }],
     ['cursor', { cursor: Buffer.from('{}').toString('base64url') }],
     ['cursor', { cursor: Buffer.from('["2026-01-01","1"]').toString('base64url') }],
-    ['cursor', { cursor: Buffer.from(JSON.stringify(["2026-01-01 00:00:00' OR 1=1 -- ", 'x'])).toString('base64url') }],
+    [
+      'cursor',
+      { cursor: Buffer.from(JSON.stringify(["2026-01-01 00:00:00' OR 1=1 -- ", 'x'])).toString('base64url') },
+    ],
     ['foo', { foo: 1 }],
   ];
   test.each(bad)('invalid_args naming %s for %j', async (arg, args) => {
@@ -88,32 +104,49 @@ describe('cdr.query bad input, SQL injection and pagination under inserts (freep
     await expect(run({ limit: 5001 })).rejects.toThrow(/limit: at most 5000 rows per query \(cdr_max_rows\)/);
   });
 
-  const stringArgs = ['start_date', 'end_date', 'field_name', 'status', 'recordings', 'order', 'format', 'cursor'];
-  test.each(INJECTIONS)('injection %j: every string arg gives invalid_args or matches literally; table intact', async (s) => {
-    for (const arg of stringArgs) {
-      const args: Record<string, unknown> = { [arg]: s };
-      if (arg === 'field_name') args.field_pattern = '1';
-      await rejectsNaming(args, arg);
-    }
-    for (const field of ['src', 'dst', 'channel', 'dstchannel', 'accountcode', 'did', 'uniqueid']) {
-      const { rows } = await run({ field_name: field, field_pattern: s, limit: 5000 });
-      const want = Array.from({ length: N }, (_, i) => cdrRow(i)).filter((r) =>
-        String(r[field]).toLowerCase().includes(s.toLowerCase()),
-      );
-      expect(rows.length).toBe(want.length); // only literal substring matches (e.g. '%' in '1%00'), nothing else
-      for (const r of rows) expect(String(r[field]).toLowerCase()).toContain(s.toLowerCase());
-    }
-    // a cursor whose uniqueid carries the string is just a value: rows after it, no error, no effect
-    const cursor = Buffer.from(JSON.stringify(['2026-01-02 00:00:00', s])).toString('base64url');
-    const after = await run({ cursor, limit: 10 });
-    expect(after.rows.every((r) => String(r.calldate) >= '2026-01-02 00:00:00')).toBe(true);
-    expect(await tableFingerprint(t.conn, t.cdrDb)).toBe(fingerprint);
-  });
+  const stringArgs = [
+    'start_date',
+    'end_date',
+    'field_name',
+    'status',
+    'recordings',
+    'order',
+    'format',
+    'cursor',
+  ];
+  test.each(INJECTIONS)(
+    'injection %j: every string arg gives invalid_args or matches literally; table intact',
+    async (s) => {
+      for (const arg of stringArgs) {
+        const args: Record<string, unknown> = { [arg]: s };
+        if (arg === 'field_name') args.field_pattern = '1';
+        await rejectsNaming(args, arg);
+      }
+      for (const field of ['src', 'dst', 'channel', 'dstchannel', 'accountcode', 'did', 'uniqueid']) {
+        const { rows } = await run({ field_name: field, field_pattern: s, limit: 5000 });
+        const want = Array.from({ length: N }, (_, i) => cdrRow(i)).filter((r) =>
+          String(r[field]).toLowerCase().includes(s.toLowerCase()),
+        );
+        expect(rows.length).toBe(want.length); // only literal substring matches (e.g. '%' in '1%00'), nothing else
+        for (const r of rows) expect(String(r[field]).toLowerCase()).toContain(s.toLowerCase());
+      }
+      // a cursor whose uniqueid carries the string is just a value: rows after it, no error, no effect
+      const cursor = Buffer.from(JSON.stringify(['2026-01-02 00:00:00', s])).toString('base64url');
+      const after = await run({ cursor, limit: 10 });
+      expect(after.rows.every((r) => String(r.calldate) >= '2026-01-02 00:00:00')).toBe(true);
+      expect(await tableFingerprint(t.conn, t.cdrDb)).toBe(fingerprint);
+    },
+  );
 
   test('a cursor walk while calls are inserted returns every row present at the start exactly once', async () => {
     const before = await run({ limit: 5000 });
     expect(before.result.next_cursor).toBeNull();
-    const identity = (r: Record<string, unknown>) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]));
+    const identity = (r: Record<string, unknown>) =>
+      JSON.stringify(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, r[k]]),
+      );
     const initial = before.rows.map(identity);
     expect(initial.length).toBe(N);
     const seen = new Map<string, number>();

@@ -45,7 +45,10 @@ describe('cdr.query streams 200k rows in bounded memory', () => {
         await new Promise((r) => setTimeout(r, 1)); // a consumer slower than the database
       };
       const args = cursor ? { limit: 100_000, cursor } : { limit: 100_000 };
-      const result = (await handler.handle(args as never, ctx)) as { count: number; next_cursor: string | null };
+      const result = (await handler.handle(args as never, ctx)) as {
+        count: number;
+        next_cursor: string | null;
+      };
       total += result.count;
       maxPart = Math.max(maxPart, ctx.maxPartBytes);
       expect(ctx.rowCount).toBe(result.count);
@@ -98,14 +101,19 @@ describe('cdr.query when the database goes away (private MariaDB)', () => {
         if (ctx.rowCount > 2000 && !stopping) stopping = srv.stop();
         await new Promise((r) => setTimeout(r, 2));
       };
-      await expect(handler.handle({ limit: 30_000 } as never, ctx)).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(handler.handle({ limit: 30_000 } as never, ctx)).rejects.toMatchObject({
+        code: 'unavailable',
+      });
       expect(ctx.rowCount).toBeGreaterThan(2000);
       expect(ctx.rowCount).toBeLessThan(30_000);
       await stopping;
 
       await srv.start();
       const after = collectingContext({ keepRows: false });
-      expect(await handler.handle({ limit: 30_000 } as never, after)).toEqual({ count: 30_000, next_cursor: null });
+      expect(await handler.handle({ limit: 30_000 } as never, after)).toEqual({
+        count: 30_000,
+        next_cursor: null,
+      });
       expect(after.rowCount).toBe(30_000);
     } finally {
       await db.close();

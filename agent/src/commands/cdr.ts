@@ -1,5 +1,5 @@
-import { assertArgs } from '../../../protocol/src/schemas/validate';
 import { CdrQueryArgs } from '../../../protocol/src/schemas/cdr';
+import { assertArgs } from '../../../protocol/src/schemas/validate';
 import type { Logger } from '../core/log';
 import { CdrQuery, type CdrQueryResult } from '../pbx/cdr/cdr-query';
 import type { CdrQueryArgs as Args } from '../pbx/cdr/query-builder';

@@ -4,11 +4,16 @@ import { CdrPartWriter } from '../../../agent/src/pbx/cdr/part-writer';
 
 function sink(maxPayloadBytes: number) {
   const parts: Record<string, unknown>[] = [];
-  return { parts, s: { maxPayloadBytes, part: async (d: unknown) => void parts.push(d as Record<string, unknown>) } };
+  return {
+    parts,
+    s: { maxPayloadBytes, part: async (d: unknown) => void parts.push(d as Record<string, unknown>) },
+  };
 }
 const row = (i: number) => ({ calldate: '2026-01-01 00:00:00', src: `${i}`, dst: 'x'.repeat(i % 50), n: i });
 const decode = (p: Record<string, unknown>) =>
-  p.encoding ? (JSON.parse(gunzipSync(Buffer.from(String(p.rows), 'base64')).toString()) as unknown[]) : (p.rows as unknown[]);
+  p.encoding
+    ? (JSON.parse(gunzipSync(Buffer.from(String(p.rows), 'base64')).toString()) as unknown[])
+    : (p.rows as unknown[]);
 
 describe('CdrPartWriter', () => {
   test.each([
@@ -16,34 +21,39 @@ describe('CdrPartWriter', () => {
     ['rows', false],
     ['objects', true],
     ['rows', true],
-  ] as const)('format %s compress %s: every part within the limit, rows in order, nothing lost', async (format, compress) => {
-    for (const limit of [300, 1000, 4096, 96 * 1024]) {
-      const { parts, s } = sink(limit);
-      const columns = ['calldate', 'src', 'dst', 'n'];
-      const w = new CdrPartWriter(s, { format, compress, columns });
-      const input = Array.from({ length: 3000 }, (_, i) => row(i));
-      for (const r of input) await w.add(format === 'rows' ? columns.map((c) => r[c as keyof typeof r]) : r);
-      await w.flush();
-      const out: unknown[] = [];
-      for (const p of parts) {
-        expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(limit);
-        if (format === 'rows') expect(p.columns).toEqual(columns);
-        else expect(p.columns).toBeUndefined();
-        expect(p.encoding).toBe(compress ? 'gzip+base64' : undefined);
-        out.push(...decode(p));
+  ] as const)(
+    'format %s compress %s: every part within the limit, rows in order, nothing lost',
+    async (format, compress) => {
+      for (const limit of [300, 1000, 4096, 96 * 1024]) {
+        const { parts, s } = sink(limit);
+        const columns = ['calldate', 'src', 'dst', 'n'];
+        const w = new CdrPartWriter(s, { format, compress, columns });
+        const input = Array.from({ length: 3000 }, (_, i) => row(i));
+        for (const r of input)
+          await w.add(format === 'rows' ? columns.map((c) => r[c as keyof typeof r]) : r);
+        await w.flush();
+        const out: unknown[] = [];
+        for (const p of parts) {
+          expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(limit);
+          if (format === 'rows') expect(p.columns).toEqual(columns);
+          else expect(p.columns).toBeUndefined();
+          expect(p.encoding).toBe(compress ? 'gzip+base64' : undefined);
+          out.push(...decode(p));
+        }
+        const want = format === 'rows' ? input.map((r) => columns.map((c) => r[c as keyof typeof r])) : input;
+        expect(out).toEqual(want);
+        expect(w.parts).toBe(parts.length);
       }
-      const want = format === 'rows' ? input.map((r) => columns.map((c) => r[c as keyof typeof r])) : input;
-      expect(out).toEqual(want);
-      expect(w.parts).toBe(parts.length);
-    }
-  });
+    },
+  );
 
   test('plain parts are filled close to the limit (not one row each)', async () => {
     const { parts, s } = sink(4096);
     const w = new CdrPartWriter(s, { format: 'objects', compress: false, columns: [] });
     for (let i = 0; i < 1000; i++) await w.add(row(i));
     await w.flush();
-    for (const p of parts.slice(0, -1)) expect(Buffer.byteLength(JSON.stringify(p))).toBeGreaterThan(4096 - 120);
+    for (const p of parts.slice(0, -1))
+      expect(Buffer.byteLength(JSON.stringify(p))).toBeGreaterThan(4096 - 120);
   });
 
   test('a row larger than the limit is an internal error, not an oversized message', async () => {
@@ -64,7 +74,10 @@ describe('CdrPartWriter', () => {
     while (!blocked && i < 1000) {
       const p = w.add(row(i++));
       if (!p) continue;
-      const state = await Promise.race([p.then(() => 'done'), new Promise((r) => setTimeout(() => r('waiting'), 20))]);
+      const state = await Promise.race([
+        p.then(() => 'done'),
+        new Promise((r) => setTimeout(() => r('waiting'), 20)),
+      ]);
       if (state === 'waiting') blocked = p;
     }
     expect(blocked).toBeDefined();

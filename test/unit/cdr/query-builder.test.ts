@@ -30,8 +30,14 @@ describe('filterConditions', () => {
     expect(filterConditions({ end_date: '2024-02-29' }, FPBX).params).toEqual(['2024-03-01 00:00:00']);
     expect(filterConditions({ end_date: '2025-12-31' }, FPBX).params).toEqual(['2026-01-01 00:00:00']);
     expect(filterConditions({ end_date: '2025-12-31' }, FPBX).sql).toBe('`calldate` < ?');
-    expect(filterConditions({ end_date: '2025-12-31 10:00:00' }, FPBX)).toEqual({ sql: '`calldate` <= ?', params: ['2025-12-31 10:00:00'] });
-    expect(filterConditions({ start_date: '2025-12-31' }, FPBX)).toEqual({ sql: '`calldate` >= ?', params: ['2025-12-31 00:00:00'] });
+    expect(filterConditions({ end_date: '2025-12-31 10:00:00' }, FPBX)).toEqual({
+      sql: '`calldate` <= ?',
+      params: ['2025-12-31 10:00:00'],
+    });
+    expect(filterConditions({ start_date: '2025-12-31' }, FPBX)).toEqual({
+      sql: '`calldate` >= ?',
+      params: ['2025-12-31 00:00:00'],
+    });
   });
 
   test('values only ever travel as parameters', () => {
@@ -47,8 +53,12 @@ describe('filterConditions', () => {
   });
 
   test('recordings: recordingfile on 2.10+ tables, userfield audio: on Elastix ≤2.3 (§12)', () => {
-    expect(filterConditions({ recordings: 'only' }, FPBX).sql).toBe("(`recordingfile` <> '' AND `recordingfile` <> 'deleted')");
-    expect(filterConditions({ recordings: 'without' }, FPBX).sql).toBe("NOT (`recordingfile` <> '' AND `recordingfile` <> 'deleted')");
+    expect(filterConditions({ recordings: 'only' }, FPBX).sql).toBe(
+      "(`recordingfile` <> '' AND `recordingfile` <> 'deleted')",
+    );
+    expect(filterConditions({ recordings: 'without' }, FPBX).sql).toBe(
+      "NOT (`recordingfile` <> '' AND `recordingfile` <> 'deleted')",
+    );
     expect(filterConditions({ recordings: 'only' }, ELASTIX).sql).toBe("`userfield` LIKE 'audio:%'");
     expect(filterConditions({ recordings: 'all' }, ELASTIX).sql).toBe('');
   });
@@ -74,23 +84,44 @@ describe('filterConditions', () => {
 
 describe('buildCdrQuery', () => {
   test('asc page after a cursor: keyset condition, order, limit as a parameter', () => {
-    const q = buildCdrQuery({ status: 'BUSY' }, FPBX, T, { calldate: '2026-01-01 00:00:00', uniqueid: '1.2' }, 1001);
+    const q = buildCdrQuery(
+      { status: 'BUSY' },
+      FPBX,
+      T,
+      { calldate: '2026-01-01 00:00:00', uniqueid: '1.2' },
+      1001,
+    );
     expect(q.sql).toBe(
       'SELECT `calldate`, `src`, `dst`, `disposition`, `uniqueid`, `userfield`, `did`, `recordingfile` FROM `asteriskcdrdb`.`cdr`' +
         ' WHERE `disposition` = ? AND `calldate` >= ? AND (`calldate` > ? OR (`calldate` = ? AND `uniqueid` > ?))' +
         ' ORDER BY `calldate` ASC, `uniqueid` ASC LIMIT ?',
     );
-    expect(q.params).toEqual(['BUSY', '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00', '1.2', 1001]);
+    expect(q.params).toEqual([
+      'BUSY',
+      '2026-01-01 00:00:00',
+      '2026-01-01 00:00:00',
+      '2026-01-01 00:00:00',
+      '1.2',
+      1001,
+    ]);
   });
 
   test('desc flips the comparisons and the order', () => {
-    const q = buildCdrQuery({ order: 'desc' }, FPBX, T, { calldate: '2026-01-01 00:00:00', uniqueid: '9' }, 10);
+    const q = buildCdrQuery(
+      { order: 'desc' },
+      FPBX,
+      T,
+      { calldate: '2026-01-01 00:00:00', uniqueid: '9' },
+      10,
+    );
     expect(q.sql).toContain('`calldate` <= ? AND (`calldate` < ? OR (`calldate` = ? AND `uniqueid` < ?))');
     expect(q.sql).toContain('ORDER BY `calldate` DESC, `uniqueid` DESC LIMIT ?');
   });
 
   test('refuses an unsafe identifier from the table description', () => {
-    expect(() => buildCdrQuery({}, cols(['calldate', 'uniqueid', 'x`; DROP']), T, undefined, 1)).toThrow(/unsafe SQL identifier/);
+    expect(() => buildCdrQuery({}, cols(['calldate', 'uniqueid', 'x`; DROP']), T, undefined, 1)).toThrow(
+      /unsafe SQL identifier/,
+    );
   });
 });
 
@@ -101,10 +132,16 @@ describe('cursor', () => {
     expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeCursor(text)).toEqual(c);
   });
-  test.each(['', 'a', '%%%', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["2026-01-01 00:00:00"]').toString('base64url'), Buffer.from(JSON.stringify(['2026-01-01 00:00:00', 'x'.repeat(151)])).toString('base64url')])(
-    'rejects %j with invalid_args naming cursor',
-    (text) => {
-      expect(() => decodeCursor(text)).toThrow(expect.objectContaining({ code: 'invalid_args', message: expect.stringContaining('cursor') }));
-    },
-  );
+  test.each([
+    '',
+    'a',
+    '%%%',
+    Buffer.from('[1,2]').toString('base64url'),
+    Buffer.from('["2026-01-01 00:00:00"]').toString('base64url'),
+    Buffer.from(JSON.stringify(['2026-01-01 00:00:00', 'x'.repeat(151)])).toString('base64url'),
+  ])('rejects %j with invalid_args naming cursor', (text) => {
+    expect(() => decodeCursor(text)).toThrow(
+      expect.objectContaining({ code: 'invalid_args', message: expect.stringContaining('cursor') }),
+    );
+  });
 });

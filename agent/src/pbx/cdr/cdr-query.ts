@@ -4,7 +4,14 @@ import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
 import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
 import { eachRow } from './each-row';
 import { CdrPartWriter, type PartSink } from './part-writer';
-import { buildCdrQuery, buildGroupQuery, type CdrQueryArgs, CDR_SEARCH_FIELDS, filterConditions, invalidArg } from './query-builder';
+import {
+  buildCdrQuery,
+  buildGroupQuery,
+  CDR_SEARCH_FIELDS,
+  type CdrQueryArgs,
+  filterConditions,
+  invalidArg,
+} from './query-builder';
 
 /** Rows per page when the caller gives no limit. */
 export const DEFAULT_CDR_LIMIT = 1000;
@@ -59,9 +66,15 @@ export class CdrQuery {
     const limit = args.limit ?? DEFAULT_CDR_LIMIT;
     if (!Number.isInteger(limit) || limit < 1) throw invalidArg('limit', 'must be an integer of at least 1');
     if (limit > this.deps.maxRows) {
-      throw invalidArg('limit', `at most ${this.deps.maxRows} rows per query (cdr_max_rows); page with next_cursor`);
+      throw invalidArg(
+        'limit',
+        `at most ${this.deps.maxRows} rows per query (cdr_max_rows); page with next_cursor`,
+      );
     }
-    if (args.field_name !== undefined && !(CDR_SEARCH_FIELDS as readonly string[]).includes(args.field_name)) {
+    if (
+      args.field_name !== undefined &&
+      !(CDR_SEARCH_FIELDS as readonly string[]).includes(args.field_name)
+    ) {
       throw invalidArg('field_name', `expected one of ${CDR_SEARCH_FIELDS.join(', ')}`);
     }
     filterConditions(args, ALL_FIELDS); // dates, pattern: invalid_args before touching the database
@@ -104,7 +117,11 @@ export class CdrQuery {
       for (let i = from; i < rows.length; i++) await writer.add(rows[i]);
     };
     try {
-      const stream = this.deps.db.stream(q.sql, q.params, { signal: sink.signal, rowsAsArray: asArrays, highWaterMark: 512 });
+      const stream = this.deps.db.stream(q.sql, q.params, {
+        signal: sink.signal,
+        rowsAsArray: asArrays,
+        highWaterMark: 512,
+      });
       await eachRow<Row>(stream, (row) => {
         fetched++;
         const key = keyOf(row);
@@ -133,7 +150,10 @@ export class CdrQuery {
         // this page is one (calldate, uniqueid) group bigger than limit: send the whole group
         const g = buildGroupQuery(args, cols, table, pendingKey, this.deps.maxRows);
         pending = [];
-        const groupRows = this.deps.db.stream(g.sql, g.params, { signal: sink.signal, rowsAsArray: asArrays });
+        const groupRows = this.deps.db.stream(g.sql, g.params, {
+          signal: sink.signal,
+          rowsAsArray: asArrays,
+        });
         await eachRow<Row>(groupRows, (row) => {
           sent++;
           return writer.add(row);

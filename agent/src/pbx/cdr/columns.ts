@@ -16,20 +16,27 @@ export const SAFE_IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/;
 
 /** Backtick-quotes an identifier after checking it against SAFE_IDENTIFIER. */
 export function quoteIdent(name: string): string {
-  if (!SAFE_IDENTIFIER.test(name)) throw new PbxlinkError('internal', `unsafe SQL identifier ${JSON.stringify(name)}`);
+  if (!SAFE_IDENTIFIER.test(name))
+    throw new PbxlinkError('internal', `unsafe SQL identifier ${JSON.stringify(name)}`);
   return `\`${name}\``;
 }
 
 /** Reads the table's columns with SHOW COLUMNS (names with unsafe characters are left out of every query). */
 export async function loadCdrColumns(db: FreepbxDb, cdrDb: string, table: string): Promise<CdrColumns> {
-  const rows = await db.query<{ Field: string }>(`SHOW COLUMNS FROM ${quoteIdent(cdrDb)}.${quoteIdent(table)}`);
+  const rows = await db.query<{ Field: string }>(
+    `SHOW COLUMNS FROM ${quoteIdent(cdrDb)}.${quoteIdent(table)}`,
+  );
   const names = rows.map((r) => String(r.Field)).filter((n) => SAFE_IDENTIFIER.test(n));
   const set = new Set(names);
   for (const required of ['calldate', 'uniqueid', 'disposition']) {
     if (!set.has(required)) {
-      throw new PbxlinkError('unavailable', `${cdrDb}.${table} has no ${required} column: not an Asterisk cdr table`, {
-        retryable: false,
-      });
+      throw new PbxlinkError(
+        'unavailable',
+        `${cdrDb}.${table} has no ${required} column: not an Asterisk cdr table`,
+        {
+          retryable: false,
+        },
+      );
     }
   }
   return {

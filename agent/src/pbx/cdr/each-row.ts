@@ -29,8 +29,7 @@ export async function eachRow<T>(stream: Readable, fn: (row: T) => void | Promis
   });
   try {
     for (;;) {
-      let row: T | null;
-      while ((row = stream.read() as T | null) !== null) {
+      for (let row = stream.read() as T | null; row !== null; row = stream.read() as T | null) {
         const pending = fn(row);
         if (pending) await pending;
       }

@@ -77,7 +77,10 @@ export class CdrPartWriter {
     let full = false;
     if (!this.fmt.compress) {
       if (this.base + size > this.limit) {
-        throw new PbxlinkError('internal', `one CDR row of ${size} bytes exceeds the ${this.limit}-byte part limit`);
+        throw new PbxlinkError(
+          'internal',
+          `one CDR row of ${size} bytes exceeds the ${this.limit}-byte part limit`,
+        );
       }
       full = this.base + this.bytes + extra > this.limit;
     } else {
@@ -120,7 +123,10 @@ export class CdrPartWriter {
     this.ratio = Math.max(0.02, b64.length / Buffer.byteLength(raw));
     if (this.base + b64.length > this.limit) {
       if (pieces.length === 1) {
-        throw new PbxlinkError('internal', `one CDR row compresses to ${b64.length} bytes, over the ${this.limit}-byte part limit`);
+        throw new PbxlinkError(
+          'internal',
+          `one CDR row compresses to ${b64.length} bytes, over the ${this.limit}-byte part limit`,
+        );
       }
       const half = Math.ceil(pieces.length / 2);
       await this.sendCompressed(pieces.slice(0, half));

@@ -9,7 +9,15 @@ import type { CdrCursor } from './cursor';
 export type CdrQueryArgs = Static<typeof CdrQueryArgsSchema>;
 
 /** The fields a field_pattern may search (DESIGN.md cdr.query): a fixed allow-list, never the caller's text. */
-export const CDR_SEARCH_FIELDS = ['src', 'dst', 'channel', 'dstchannel', 'accountcode', 'did', 'uniqueid'] as const;
+export const CDR_SEARCH_FIELDS = [
+  'src',
+  'dst',
+  'channel',
+  'dstchannel',
+  'accountcode',
+  'did',
+  'uniqueid',
+] as const;
 
 /** Parameterized SQL and its values. */
 export interface BuiltQuery {
@@ -122,7 +130,9 @@ export function buildCdrQuery(
   if (cursor) {
     // (calldate, uniqueid) > (?, ?) written portably; the leading calldate bound lets the calldate index range-scan.
     const op = desc ? '<' : '>';
-    where.push(`\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`);
+    where.push(
+      `\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`,
+    );
     params.push(cursor.calldate, cursor.calldate, cursor.calldate, cursor.uniqueid);
   }
   const dir = desc ? 'DESC' : 'ASC';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import mysql from 'mysql2';
-import { PbxlinkError, isPbxlinkError } from '../../core/errors';
+import { isPbxlinkError, PbxlinkError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 
 /** Connection settings of the FreePBX MySQL/MariaDB (from freepbx.conf / amportal.conf, §11). */
@@ -160,7 +160,11 @@ export class FreepbxDb {
   stream(sql: string, params?: readonly SqlParam[], opts: StreamOptions = {}): Readable {
     let conn: mysql.PoolConnection | undefined;
     let src: Readable | undefined;
-    const out = new Readable({ objectMode: true, highWaterMark: opts.highWaterMark ?? 64, read: () => src?.resume() });
+    const out = new Readable({
+      objectMode: true,
+      highWaterMark: opts.highWaterMark ?? 64,
+      read: () => src?.resume(),
+    });
     let finished = false;
     let detach = () => {};
     const finish = (ok: boolean) => {
@@ -198,7 +202,9 @@ export class FreepbxDb {
         };
         c.once('error', onConnError);
         detach = () => c.removeListener('error', onConnError);
-        src = c.query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray }).stream({ highWaterMark: opts.highWaterMark ?? 64 });
+        src = c
+          .query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray })
+          .stream({ highWaterMark: opts.highWaterMark ?? 64 });
         src.on('data', (row) => {
           if (!out.push(row)) src?.pause();
         });
