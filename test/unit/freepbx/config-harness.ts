@@ -86,7 +86,10 @@ export async function startConfigHarness(
   const events: SeenEvent[] = [];
   const publisher: Publisher = {
     publishState: () => {},
-    publishEvent: (type, data) => events.push({ type, data: JSON.parse(JSON.stringify(data)) }),
+    publishEvent: (type, data) => {
+      events.push({ type, data: JSON.parse(JSON.stringify(data)) });
+      opts.publisher?.publishEvent(type, data);
+    },
   };
   const closers: Array<() => Promise<void>> = [];
   const build = (client: typeof ami) => {
