@@ -58,6 +58,8 @@ export async function startConfigHarness(
     variant?: ConfigVariant;
     dialect?: '1.8' | '11' | '13' | '16';
     astdb?: Record<string, string>;
+    /** Also hand every event to this publisher (e.g. a real LinkPublisher). */
+    publisher?: Publisher;
   } = {},
 ): Promise<ConfigHarness> {
   const dbs = await createTestDatabases({ config: opts.variant ?? 'freepbx-2.11', seed: true });
