@@ -116,7 +116,9 @@ describe('recordings.get through a real Mosquitto', () => {
       largest = Math.max(largest, p.length);
     });
     await watcher.mqtt.subscribeAsync(`${topics.prefix}/${AGENT}/blob/#`, { qos: 0 });
-    const r = await fetch(`${DAY}/${BIG}`, 'big.wav');
+    const retried: string[] = [];
+    const r = await fetch(`${DAY}/${BIG}`, 'big.wav', { onRetry: (i) => retried.push(i.reason) });
+    expect(retried).toEqual([]); // no chunk lost on the way, nothing asked twice
     await watcher.close();
     expect(largest).toBeLessThanOrEqual(96 * 1024);
     expect(blobs).toBeGreaterThanOrEqual(Math.ceil((200 * 1024 * 1024) / (96 * 1024)));

@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
-/** sha256 (hex) of a file's first `size` bytes, read as a stream (memory independent of the file size). */
+/** sha256 (hex) of a file's first `size` bytes (all when absent), read through one reused 256 KiB buffer
+ * (memory independent of the file size, no garbage per read). */
 export async function sha256File(path: string, size?: number, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256');
-  if (size === 0) return h.digest('hex');
-  const s = createReadStream(path, {
-    highWaterMark: 256 * 1024,
-    ...(size !== undefined ? { end: size - 1 } : {}),
-    signal,
-  });
-  for await (const chunk of s) h.update(chunk as Buffer);
+  const fh = await open(path, 'r');
+  try {
+    const end = size ?? (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(Math.min(256 * 1024, Math.max(1, end)));
+    for (let pos = 0; pos < end; ) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
   return h.digest('hex');
 }
 

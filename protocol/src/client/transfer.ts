@@ -164,27 +164,22 @@ async function attempt(
     for await (const r of replies) {
       lastActivity = Date.now();
       if ('part' in r && r.part === 1) {
-        meta = r.data as TransferMeta;
-        if (
-          meta.offset !== offset ||
-          (side && (side.sha256 !== meta.sha256 || side.chunk_size !== meta.chunk_size))
-        ) {
+        // `meta` is set only once the .part file is ready: chunks arriving meanwhile wait in `early`.
+        const m = r.data as TransferMeta;
+        if (m.offset !== offset || (side && (side.sha256 !== m.sha256 || side.chunk_size !== m.chunk_size))) {
           // The file changed, or the agent uses another chunk size: start again from byte 0.
           await rm(`${out}.part.json`, { force: true });
           throw new Incomplete('the recording changed since the interrupted download; starting again');
         }
-        const sc: Sidecar = {
-          request: req,
-          sha256: meta.sha256,
-          size: meta.size,
-          chunk_size: meta.chunk_size,
-        };
+        const sc: Sidecar = { request: req, sha256: m.sha256, size: m.size, chunk_size: m.chunk_size };
         await writeFile(`${out}.part.json`, JSON.stringify(sc));
         fd = openSync(`${out}.part`, offset > 0 ? 'r+' : 'w');
         ftruncateSync(fd, offset);
-        next = offset / meta.chunk_size;
-        o.onProgress?.({ received: offset, size: meta.size, name: meta.name });
-        for (const e of early.splice(0)) if (e.id === meta.transfer_id) write(e.index, e.payload);
+        next = offset / m.chunk_size;
+        meta = m;
+        o.onProgress?.({ received: offset, size: m.size, name: m.name });
+        if (early.length >= MAX_PENDING_CHUNKS) overflow = true; // some were dropped: resume after this attempt
+        for (const e of early.splice(0)) if (e.id === m.transfer_id) write(e.index, e.payload);
       } else if ('done' in r) done = true;
     }
     if (!meta || !done) throw new Incomplete('no complete reply from the agent');
