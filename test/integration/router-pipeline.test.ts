@@ -254,6 +254,19 @@ describe('limits', () => {
   });
 });
 
+describe('stop', () => {
+  it('a command running when the agent stops is aborted and answered unavailable before the link goes', async () => {
+    const jti = randomUUID();
+    const sleeps = counter.sleeps;
+    const from = rig.seen.length;
+    await rig.publish(rig.sign(ops, { cmd: 'test.sleep', args: { ms: 700 }, jti }));
+    await until(() => counter.sleeps === sleeps + 1, 5000, 'handler started');
+    await rig.restart();
+    const [r] = await rig.replies(jti, from);
+    expect(r!.json.error).toEqual({ code: 'unavailable', message: 'the agent is stopping' });
+  });
+});
+
 describe('trusted keys hot reload', () => {
   it('adding a key lets it in, revoking it gives unknown_key, a malformed file keeps the keys', async () => {
     const [before] = await rig.run(late, 'agent.info');

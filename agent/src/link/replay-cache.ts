@@ -134,9 +134,10 @@ export class PersistentReplayCache implements ReplayCache {
     if (this.entries.size >= this.maxEntries)
       throw new PbxlinkError('busy', 'too many commands in flight (replay cache full)');
     const until = expSecs + CLOCK_SKEW_S;
+    // On disk first: if the write fails the command is refused (internal), never run unrecorded.
+    this.append({ c: jti, h: tokenSha256, u: until });
     this.entries.delete(jti);
     this.entries.set(jti, { sha: tokenSha256, until, bytes: 0 });
-    this.append({ c: jti, h: tokenSha256, u: until });
     return 'new';
   }
 
@@ -145,8 +146,13 @@ export class PersistentReplayCache implements ReplayCache {
     const e = this.entries.get(jti);
     if (!e) return;
     this.setReplies(e, replies);
-    this.append({ r: jti, p: replies.replies, o: replies.omitted, x: replies.outcome });
     this.evictBodies();
+    try {
+      this.append({ r: jti, p: replies.replies, o: replies.omitted, x: replies.outcome });
+    } catch (err) {
+      // Kept in memory; after a restart a redelivery of this jti gets `internal` (outcome unknown).
+      this.opts.log.error({ err, jti }, 'replay cache: reply not persisted');
+    }
   }
 
   /** The cached replies of a jti, or undefined while it has not replied yet (running, or interrupted by a restart). */

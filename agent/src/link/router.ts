@@ -122,6 +122,7 @@ export class CommandRouter {
         replay: this.opts.replay,
       });
     } catch (err) {
+      if (!isPbxlinkError(err)) this.opts.log.error({ err, jti: peek.jti }, 'command verification failed');
       const ch = this.channel(where.dest, peek.jti ?? '-', new ReplyRecorder());
       const code = await ch.error(err);
       this.opts.log.info({ kid: peek.kid, cmd: peek.cmd, jti: peek.jti, code }, 'command rejected');
