@@ -46,7 +46,7 @@ async function wav(path: string, seconds: number): Promise<void> {
 
 beforeEach(async () => {
   base = await mkdtemp(join(tmpdir(), 'pbxl-rwatch-'));
-  root = join(base, 'monitor');
+  root = join(base, '.spool', 'monitor'); // a hidden folder above the root must not hide recordings
   stateDir = join(base, 'state');
   await mkdir(join(root, '2024/01/15'), { recursive: true });
 });
@@ -88,6 +88,7 @@ describe('recordings watcher', () => {
     await sleep(300);
     await writeFile(join(root, 'OUT200-20100302-101500-1267524900.13.gsm'), Buffer.alloc(33 * 150));
     await writeFile(join(root, 'notes.txt'), 'not audio');
+    await writeFile(join(root, '.partial-1-2-20100302-101500-1.1.wav'), 'hidden temp file');
     await symlink(join(base, 'outside.wav'), join(root, 'escape.wav'));
     await publisher.waitFor(() => paths().length >= 1, 5000, 'flat recording');
     await sleep(800);
@@ -151,7 +152,7 @@ describe('recordings watcher', () => {
     await sleep(300);
     await wav(join(root, 'a-1-2-20240115-000001-2.1.wav'), 1);
     await publisher.waitFor(() => paths().length === 1, 5000, 'before removal');
-    await rename(root, join(base, 'monitor.old'));
+    await rename(root, join(base, '.spool', 'monitor.old'));
     await sleep(600);
     expect(w.health()).toMatchObject({ status: 'degraded' });
     await mkdir(join(root, '2024/02/01'), { recursive: true });

@@ -143,9 +143,13 @@ export class RecordingsWatcher implements Module {
         stabilityThreshold: stability,
         pollInterval: Math.max(50, Math.min(500, stability / 4)),
       },
-      // Only audio files; hidden and temporary files are never recordings.
-      ignored: (p, st) =>
-        !!st?.isFile() && (splitExtension(p.split(sep).pop() ?? '').format === '' || /(^|\/)\./.test(p)),
+      // Only audio files; hidden files and folders under the root (temp files, .trash) are never recordings.
+      ignored: (p, st) => {
+        const rel = relative(root, p);
+        if (rel === '' || rel.startsWith('..')) return false;
+        if (rel.split(sep).some((part) => part.startsWith('.'))) return true;
+        return !!st?.isFile() && splitExtension(rel.split(sep).pop() ?? '').format === '';
+      },
     });
     this.watcher = w;
     this.watchedIno = ino;
