@@ -158,4 +158,29 @@ describe.each(['freepbx-2.11', 'freepbx-13'] as const)('follow-me CRUD on %s', (
     expect((await h.rows('findmefollow', 'grpnum', '106')).length).toBe(1);
     expect((await rejection(h.call('followme.delete', { grpnum: '110' }))).code).toBe('not_found');
   });
+
+  it('FOLLOWME_AUTO_CREATE on: a new extension gets its follow-me with the settings (§9.1 step 7)', async () => {
+    await h.conn.query(
+      `UPDATE \`${h.dbs.configDb}\`.freepbx_settings SET value = CASE keyword WHEN 'FOLLOWME_AUTO_CREATE' THEN '1' WHEN 'FOLLOWME_DISABLED' THEN '0' WHEN 'FOLLOWME_TIME' THEN '30' END WHERE keyword IN ('FOLLOWME_AUTO_CREATE','FOLLOWME_DISABLED','FOLLOWME_TIME')`,
+    );
+    try {
+      await h.call('extensions.create', { account: '120', name: 'Auto FM', secret: 'auto-fm-120' });
+      expect((await h.rows('findmefollow', 'grpnum', '120'))[0]).toMatchObject({
+        strategy: 'ringallv2-prim',
+        grptime: 30,
+        grplist: '120',
+        pre_ring: 7,
+        postdest: 'ext-local,120,dest',
+      });
+      expect(h.sim.astdb.get('/AMPUSER/120/followme/ddial')).toBe('DIRECT');
+      expect(h.sim.astdb.get('/AMPUSER/120/followme/grptime')).toBe('30');
+      await h.call('extensions.delete', { account: '120' });
+      expect(await h.rows('findmefollow', 'grpnum', '120')).toEqual([]);
+      expect(h.astdb('/AMPUSER/120')).toEqual({});
+    } finally {
+      await h.conn.query(
+        `UPDATE \`${h.dbs.configDb}\`.freepbx_settings SET value = CASE keyword WHEN 'FOLLOWME_AUTO_CREATE' THEN '0' WHEN 'FOLLOWME_DISABLED' THEN '1' WHEN 'FOLLOWME_TIME' THEN '20' END WHERE keyword IN ('FOLLOWME_AUTO_CREATE','FOLLOWME_DISABLED','FOLLOWME_TIME')`,
+      );
+    }
+  });
 });

@@ -19,6 +19,7 @@ import {
   planUpdateExtension,
 } from '../pbx/freepbx/extension-plan';
 import { type FieldProblem, sipFieldProblems, throwProblems } from '../pbx/freepbx/field-checks';
+import { withAutoFollowme } from '../pbx/freepbx/followme-plan';
 import type { Snapshot } from '../pbx/freepbx/sql-changes';
 import {
   type ExtensionData,
@@ -27,6 +28,7 @@ import {
   listSql,
   sectionOwners,
 } from '../pbx/freepbx/sql-extensions';
+import { readFollowmeSettings } from '../pbx/freepbx/sql-followme';
 import {
   planCreateTrunk,
   planDeleteTrunk,
@@ -150,7 +152,10 @@ export function createExtensionCommands(deps: ExtensionCommandDeps): CommandHand
             : planUpdateExtension(args, snap);
         // A sip.conf section name must stay unique: an extension's is its number, a trunk's its `account` (name).
         if (trunk && args.name !== undefined) await clash(tx, args.name, [ids.peer, ids.user]);
-        if (!trunk && action === 'create') await clash(tx, a, [a]);
+        if (!trunk && action === 'create') {
+          await clash(tx, a, [a]);
+          return withAutoFollowme(plan, snap, await readFollowmeSettings(tx, configDb));
+        }
         return plan;
       };
       const outcome = await changer.run({

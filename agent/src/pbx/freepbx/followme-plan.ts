@@ -32,6 +32,8 @@ export interface FollowmeSettings {
   pre_ring: number;
   /** FOLLOWME_DISABLED: a new follow-me starts disabled (ddial EXTENSION). */
   disabled: boolean;
+  /** FOLLOWME_AUTO_CREATE: a new extension gets a follow-me (§9.1 step 7). */
+  autoCreate: boolean;
 }
 
 /** The defaults when freepbx_settings has no FOLLOWME_* rows. */
@@ -40,6 +42,7 @@ export const DEFAULT_FOLLOWME_SETTINGS: FollowmeSettings = {
   grptime: FOLLOWME_DEFAULTS.grptime,
   pre_ring: FOLLOWME_DEFAULTS.pre_ring,
   disabled: FOLLOWME_DEFAULTS.disabled,
+  autoCreate: false,
 };
 
 /** The rows a follow-me change reads: its findmefollow row and its extension's users row. */
@@ -208,4 +211,14 @@ export function planDeleteFollowme(grpnum: string, snap: Snapshot): ChangePlan {
     db: [{ op: 'delete', table: 'findmefollow', where: { grpnum } }],
     astdb: [{ op: 'deltree', family: 'AMPUSER', key: `${grpnum}/followme` }],
   };
+}
+
+/** §9.1 step 7: with FOLLOWME_AUTO_CREATE on, a new extension also gets its follow-me (FreePBX defaults). */
+export function withAutoFollowme(plan: ChangePlan, snap: Snapshot, settings: FollowmeSettings): ChangePlan {
+  if (!settings.autoCreate || rowsOf(snap, 'findmefollow').length > 0) return plan;
+  const users: Snapshot = [
+    { scope: { table: 'users', column: 'extension', value: plan.id }, rows: [{ extension: plan.id }] },
+  ];
+  const fm = planCreateFollowme({ grpnum: plan.id }, users, settings);
+  return { ...plan, db: [...plan.db, ...fm.db], astdb: [...plan.astdb, ...fm.astdb] };
 }

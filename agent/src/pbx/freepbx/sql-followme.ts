@@ -101,7 +101,7 @@ export async function readFollowmeSettings(tx: DbTx, db: string): Promise<Follow
   let rows: Array<{ keyword: string; value: string | null }> = [];
   try {
     rows = await tx.query(
-      `SELECT keyword, value FROM ${qualified(db, 'freepbx_settings')} WHERE keyword IN ('FOLLOWME_RG_STRATEGY','FOLLOWME_TIME','FOLLOWME_PRERING','FOLLOWME_DISABLED')`,
+      `SELECT keyword, value FROM ${qualified(db, 'freepbx_settings')} WHERE keyword IN ('FOLLOWME_RG_STRATEGY','FOLLOWME_TIME','FOLLOWME_PRERING','FOLLOWME_DISABLED','FOLLOWME_AUTO_CREATE')`,
     );
   } catch {
     return DEFAULT_FOLLOWME_SETTINGS; // FreePBX 2.8: settings live in amportal.conf only
@@ -119,5 +119,6 @@ export async function readFollowmeSettings(tx: DbTx, db: string): Promise<Follow
     grptime: Math.max(1, int('FOLLOWME_TIME', DEFAULT_FOLLOWME_SETTINGS.grptime, 60)),
     pre_ring: int('FOLLOWME_PRERING', DEFAULT_FOLLOWME_SETTINGS.pre_ring, 60),
     disabled: disabled === undefined ? DEFAULT_FOLLOWME_SETTINGS.disabled : /^(1|true|yes)$/i.test(disabled),
+    autoCreate: /^(1|true|yes)$/i.test(v.get('FOLLOWME_AUTO_CREATE') ?? ''),
   };
 }
