@@ -102,6 +102,17 @@ describe('SIP trunk create/read/update/delete', () => {
     const e2 = await rejection(h.call('extensions.update', { account: '100', register: 'a:b@c' }));
     expect(e2.code).toBe('invalid_args');
     expect(e2.message).toContain('register');
+    const e4 = await rejection(
+      h.call('extensions.create', {
+        kind: 'trunk',
+        account: '4',
+        name: 't4',
+        host: 'h.example',
+        register: 'u:p;w@h',
+      }),
+    );
+    expect(e4.code).toBe('invalid_args');
+    expect(e4.message).toContain('register');
     const e3 = await rejection(
       h.call('extensions.create', { kind: 'trunk', account: '4', name: 'has space', host: 'h.example' }),
     );

@@ -56,7 +56,7 @@ const Register = Type.Optional(
   Type.String({
     maxLength: 255,
     pattern:
-      '^([A-Za-z0-9_.+-]{1,80}(:[!-9;-?A-~]{0,128})?(:[A-Za-z0-9_.+-]{1,80})?@[A-Za-z0-9.-]{1,255}(:[0-9]{1,5})?(/[A-Za-z0-9_+*#-]{1,80})?)?$',
+      '^([A-Za-z0-9_.+-]{1,80}(:[!-9<-?A-~]{0,128})?(:[A-Za-z0-9_.+-]{1,80})?@[A-Za-z0-9.-]{1,255}(:[0-9]{1,5})?(/[A-Za-z0-9_+*#-]{1,80})?)?$',
   }),
 );
 /** The protocol's args plus what trunks need (see the report: to be added to protocol/src/schemas/extensions.ts). */
