@@ -138,4 +138,22 @@ describe.each(['freepbx-2.11', 'freepbx-13'] as const)('failures on %s', (varian
       await h.setApplyFailing(false);
     }
   });
+
+  it('AMI down: a change that needs AstDB is refused before any row is written; a trunk change still works', async () => {
+    const rows = await tableState(h);
+    await h.amiClient.stop();
+    const e = await rejection(
+      h.call('extensions.create', { account: '301', name: 'No AMI', secret: 'no-ami-301' }),
+    );
+    expect(e.code).toBe('unavailable');
+    expect(e.message).toContain('AMI');
+    expect(await tableState(h)).toBe(rows);
+    const { data } = await h.call('extensions.create', {
+      kind: 'trunk',
+      account: '5',
+      name: 'no-ami-trunk',
+      host: 'h.example',
+    });
+    expect(data).toMatchObject({ action: 'create', applied: { ok: true } });
+  });
 });

@@ -9,6 +9,7 @@ import { createFollowmeCommands } from '../../../agent/src/commands/followme';
 import type { CommandContext, CommandHandler, Scope } from '../../../agent/src/commands/types';
 import type { Publisher } from '../../../agent/src/core/module';
 import { AmiActions } from '../../../agent/src/pbx/ami/actions';
+import type { AmiTcpClient } from '../../../agent/src/pbx/ami/client';
 import { createConfigChanger } from '../../../agent/src/pbx/freepbx/config-changer';
 import { FreepbxDb } from '../../../agent/src/pbx/freepbx/db';
 import { makeClient } from '../../fixtures/ami/client-harness';
@@ -26,6 +27,8 @@ export interface ConfigHarness {
   dbs: TestDatabases;
   conn: mysql.Connection;
   sim: AmiSimulator;
+  /** The agent's AMI client (tests stop it to take AMI away). */
+  amiClient: AmiTcpClient;
   pool: FreepbxDb;
   events: SeenEvent[];
   handlers: Map<string, CommandHandler>;
@@ -123,6 +126,7 @@ export async function startConfigHarness(
   let seq = 0;
   const harness: ConfigHarness = {
     payloadLimit: 4096,
+    amiClient: ami.client,
     dbs,
     conn: dbs.conn,
     sim,

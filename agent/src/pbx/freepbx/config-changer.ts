@@ -18,6 +18,8 @@ export interface ConfigChangerDeps {
   applier: ConfigApplier;
   /** Per-account serialization inside this agent (keys: extension/trunk numbers). */
   mutex: KeyedMutex;
+  /** False while AMI is down: changes that need AstDB are refused before any row is written. */
+  astdbReady?: () => boolean;
   /** Where `config.changed` goes (absent in some tests). */
   publisher?: Publisher;
   log?: Logger;
@@ -68,6 +70,13 @@ export class ConfigChanger {
       plan = await db.transaction(async (tx) => {
         snap = await lockAndSnapshot(tx, configDb, req.scopes);
         const p = await req.build(snap, tx);
+        if (!req.dryRun && p.astdb.length > 0 && this.deps.astdbReady && !this.deps.astdbReady()) {
+          // Refuse before the first row is written: the keys could not follow (reference §9.3: the dialplan
+          // reads AstDB, so rows without their keys would be a half-made extension).
+          throw new PbxlinkError('unavailable', 'AMI is not connected: AstDB cannot be written now', {
+            retryable: true,
+          });
+        }
         if (!req.dryRun && p.db.length > 0) {
           wrote = true;
           await runChanges(tx, configDb, p.db);
@@ -170,6 +179,7 @@ export function createConfigChanger(o: ConfigChangerOptions): ConfigChanger {
       log: o.log,
     }),
     mutex: new KeyedMutex(),
+    astdbReady: () => o.ami.state === 'connected',
     publisher: o.publisher,
     log: o.log,
   });
