@@ -17,8 +17,11 @@ describe('daemon: AMI simulator restarted on the same port while calls are live'
     await pbx?.close();
   });
 
-  it('resyncs: ghost calls end, state/calls empties, peers come back, health shows the gap', async () => {
-    pbx = await startTestPbx({ agentId: `daemon-resync-${process.pid}-${Date.now()}` });
+  it.each([
+    ['13', '13'],
+    ['13', '16'],
+  ] as const)('Asterisk %s → %s: ghost calls end, state/calls empties, peers come back, health shows the gap', async (before, after) => {
+    pbx = await startTestPbx({ agentId: `daemon-resync-${after}-${process.pid}-${Date.now()}`, dialect: before });
     consumer = await connectConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`);
     await startAgentProcess(pbx);
     const amiOk = (s: { payload: any }) => s.payload.data.components.ami?.status === 'ok';
@@ -53,7 +56,7 @@ describe('daemon: AMI simulator restarted on the same port while calls are live'
     await sleep(1500);
 
     // ...and comes back on the same port with no channels.
-    second = await startAmiSimulator({ dialect: '13', speed: 0, authFailDelayMs: 10, port });
+    second = await startAmiSimulator({ dialect: after, speed: 0, authFailDelayMs: 10, port });
     expect(second.channels).toHaveLength(0);
     const healthAtRestart = consumer.on('/state/health').length;
     await consumer.waitFor(
@@ -77,10 +80,21 @@ describe('daemon: AMI simulator restarted on the same port while calls are live'
     expect(consumer.on('/state/calls').at(-1)!.payload.data.calls).toEqual([]);
     const ended = consumer.on('/events/call.ended').map((e) => e.payload.data.call.call_id);
     expect(ended.sort()).toEqual([...liveIds].sort());
+    await consumer.waitFor(
+      () => consumer.on('/state/peers').at(-1)!.payload.data.peers.length === second!.peers.length,
+      10_000,
+      'every peer of the new Asterisk',
+    );
     const peers = consumer.on('/state/peers').at(-1)!.payload.data.peers.map((p: any) => p.name);
     expect(peers.sort()).toEqual(second.peers.map((p) => p.name).sort());
-    const comps = consumer.on('/state/health').at(-1)!.payload.data.components;
-    expect(comps.ami.status).toBe('ok');
+    const health = consumer.on('/state/health').at(-1)!.payload.data;
+    expect(health.components.ami.status).toBe('ok');
+    // An upgraded Asterisk is probed again: health names the new version.
+    await consumer.waitFor(
+      () => consumer.on('/state/health').at(-1)!.payload.data.asterisk.dialect === after,
+      10_000,
+      `health: Asterisk dialect ${after}`,
+    );
 
     // Every envelope of the whole episode, with no gap in seq.
     const all = firstBySeq(envelopes(consumer.seen));
