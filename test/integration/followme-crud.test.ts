@@ -88,14 +88,16 @@ describe.each(['freepbx-2.11', 'freepbx-13'] as const)('follow-me CRUD on %s', (
       ringing: 'Ring',
       ddial: 'EXTENSION',
     });
-    h.sim.astdb.set('/AMPUSER/110/followme/grptime', '25');
     const list = await h.call('followme.list', {}, ['read']);
-    const all = (list.parts as Array<{ followme: Array<{ grpnum: string; grplist: string[] }> }>).flatMap(
-      (p) => p.followme,
-    );
+    type Listed = { grpnum: string; grplist: string[]; grptime: number; ddial: string | null };
+    const all = (list.parts as Array<{ followme: Listed[] }>).flatMap((p) => p.followme);
     expect(list.data).toEqual({ count: 2 });
-    expect(all.map((f) => f.grpnum)).toEqual(['106', '110']);
+    expect(all.map((f) => [f.grpnum, f.grptime, f.ddial])).toEqual([
+      ['106', 20, null],
+      ['110', 30, 'EXTENSION'],
+    ]);
     expect(all[0]?.grplist).toEqual(['905312089995#', '905312089996#']);
+    h.sim.astdb.set('/AMPUSER/110/followme/grptime', '25');
   });
 
   it('update changes only the target row and only the keys of the given fields', async () => {

@@ -25,6 +25,7 @@ import {
   followmeFromRow,
   followmeListSql,
   mergeAstDb,
+  overlayAstDb,
   readFollowmeRow,
   readFollowmeSettings,
 } from '../pbx/freepbx/sql-followme';
@@ -101,10 +102,22 @@ export function createFollowmeCommands(deps: FollowmeCommandDeps): CommandHandle
     timeoutMs: 5 * 60_000,
     async handle(raw: unknown, ctx: CommandContext) {
       checkSchema('followme.list', NoArgs, raw);
-      // Rows as stored (one streamed query); followme.get adds the AstDB view of one follow-me.
+      // One streamed query; each row overlaid with its AstDB keys (§10.3) while AMI answers. After the first
+      // AMI failure the rest go as stored (ddial null) rather than waiting out a timeout per row.
       const out = new PartWriter<FollowmeData>(ctx, 'followme');
+      let astdb = true;
       for await (const row of db.stream(followmeListSql(configDb), [], { signal: ctx.signal })) {
-        await out.add(followmeFromRow(row as Row));
+        const data = followmeFromRow(row as Row);
+        if (astdb) {
+          try {
+            await out.add(await overlayAstDb(data, deps.actions));
+            continue;
+          } catch (err) {
+            astdb = false;
+            deps.log?.warn({ err }, 'follow-me AstDB keys unreadable; listing the table rows');
+          }
+        }
+        await out.add({ ...data, ddial: null });
       }
       await out.flush();
       return { count: out.count };

@@ -64,6 +64,26 @@ export async function readFollowmeRow(pool: FreepbxDb, db: string, grpnum: strin
   return rows[0];
 }
 
+/** Reads the §10.3 keys of one follow-me and lays them over its row (throws when AMI fails). */
+export async function overlayAstDb(data: FollowmeData, actions: AmiActions): Promise<FollowmeData> {
+  const g = data.grpnum;
+  const get = (k: string) => actions.dbGet('AMPUSER', `${g}/followme/${k}`, { timeoutMs: 3000 });
+  const [prering, grptime, grplist, grpconf, ddial] = [
+    await get('prering'),
+    await get('grptime'),
+    await get('grplist'),
+    await get('grpconf'),
+    await get('ddial'),
+  ];
+  const out = { ...data };
+  if (prering !== undefined && /^[0-9]+$/.test(prering)) out.pre_ring = Number(prering);
+  if (grptime !== undefined && /^[0-9]+$/.test(grptime)) out.grptime = Number(grptime);
+  if (grplist !== undefined && grplist !== '') out.grplist = grplist.split('-');
+  if (grpconf === 'ENABLED' || grpconf === 'DISABLED') out.needsconf = grpconf === 'ENABLED';
+  out.ddial = ddial === 'EXTENSION' || ddial === 'DIRECT' ? ddial : null;
+  return out;
+}
+
 /**
  * The §10.3 AstDB values win over the row where they exist (the dialplan reads AstDB; FreePBX's own
  * findmefollow_get(check_astdb) does the same). AMI down → the row as stored, ddial null.
@@ -73,25 +93,10 @@ export async function mergeAstDb(
   actions: AmiActions,
   log?: Logger,
 ): Promise<FollowmeData> {
-  const g = data.grpnum;
   try {
-    const get = (k: string) => actions.dbGet('AMPUSER', `${g}/followme/${k}`, { timeoutMs: 3000 });
-    const [prering, grptime, grplist, grpconf, ddial] = [
-      await get('prering'),
-      await get('grptime'),
-      await get('grplist'),
-      await get('grpconf'),
-      await get('ddial'),
-    ];
-    const out = { ...data };
-    if (prering !== undefined && /^[0-9]+$/.test(prering)) out.pre_ring = Number(prering);
-    if (grptime !== undefined && /^[0-9]+$/.test(grptime)) out.grptime = Number(grptime);
-    if (grplist !== undefined && grplist !== '') out.grplist = grplist.split('-');
-    if (grpconf === 'ENABLED' || grpconf === 'DISABLED') out.needsconf = grpconf === 'ENABLED';
-    out.ddial = ddial === 'EXTENSION' || ddial === 'DIRECT' ? ddial : null;
-    return out;
+    return await overlayAstDb(data, actions);
   } catch (err) {
-    log?.warn({ err, grpnum: g }, 'follow-me AstDB keys unreadable; returning the table row');
+    log?.warn({ err, grpnum: data.grpnum }, 'follow-me AstDB keys unreadable; returning the table row');
     return { ...data, ddial: null };
   }
 }
