@@ -234,6 +234,11 @@ export async function downloadRecording(
   if ((request.name === undefined) === (request.uniqueid === undefined)) {
     throw new PbxlinkError('invalid_args', 'give exactly one of name or uniqueid');
   }
+  // The seed's '/YYYY/MM/DD/file.wav' and '/file.wav' forms mean the same path without the leading '/', which
+  // the wire schema (a path relative to the monitor root) requires; other absolute paths go as given and are refused.
+  if (request.name !== undefined && /^\/(\d{4}\/\d{2}\/\d{2}\/)?[^/]+$/.test(request.name)) {
+    request = { name: request.name.slice(1) };
+  }
   const offsets: number[] = [];
   const retries = opts.retries ?? 5;
   let delay = opts.retryDelayMs ?? 1000;
