@@ -169,6 +169,8 @@ describe('redelivery', () => {
     const second = await rig.replies(jti, from);
     expect(second.map((m) => m.json)).toEqual(first.map((m) => m.json));
     expect(rig.router.stats().executed - before).toBe(1);
+    // The audit record follows the replies.
+    await until(() => rig.audits().filter((a) => a.jti === jti).length === 2, 5000, 'two audit events');
     expect(
       rig
         .audits()

@@ -8,6 +8,7 @@ import { verifyAuditLog } from '../../agent/src/link/audit';
 import { AuditEvent } from '../../protocol/src/schemas/audit';
 import { ReplyErrorSchema } from '../../protocol/src/schemas/envelope';
 import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto';
+import { until } from '../unit/link/harness';
 import { type Rig, startRig, testHandlers, testKey } from '../unit/router/harness';
 
 let broker: MosquittoBroker;
@@ -210,6 +211,9 @@ describe('rejection matrix', () => {
   });
 
   it('every command and refusal is audited, valid per schema, and the chain verifies', async () => {
+    const dir = join(rig.stateDir, 'audit');
+    // Every record written to the file is also seen as an event (they follow the replies).
+    await until(() => rig.audits().length === verifyAuditLog(dir).records, 5000, 'audit events');
     const audits = rig.audits();
     expect(audits.length).toBeGreaterThan(10);
     for (const a of audits) expect(Value.Check(AuditEvent, a)).toBe(true);
@@ -228,6 +232,6 @@ describe('rejection matrix', () => {
     ])
       expect(codes).toContain(c);
     for (let i = 1; i < audits.length; i++) expect(audits[i].prev_hash).toBe(audits[i - 1].hash);
-    expect(verifyAuditLog(join(rig.stateDir, 'audit'))).toMatchObject({ ok: true, problems: [] });
+    expect(verifyAuditLog(dir)).toMatchObject({ ok: true, problems: [] });
   });
 });
