@@ -5,6 +5,7 @@ import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
 import { eachRow } from './each-row';
 import { CdrPartWriter, type PartSink } from './part-writer';
 import {
+  buildBoundaryQuery,
   buildCdrQuery,
   buildGroupQuery,
   CDR_SEARCH_FIELDS,
@@ -37,7 +38,7 @@ export type CdrQuerySink = PartSink & { readonly signal?: AbortSignal };
 type Row = Record<string, unknown> | unknown[];
 
 /** Every searchable column, to check args before the table's real columns are known. */
-const ALL_FIELDS: CdrColumns = { names: [], has: () => true, recordings: 'recordingfile' };
+const ALL_FIELDS: CdrColumns = { names: [], has: () => true, recordings: 'recordingfile', calldateIndexed: false };
 
 /**
  * cdr.query: keyset-paginated, streamed from the server (bounded memory), sent in parts within the size
@@ -81,7 +82,13 @@ export class CdrQuery {
     const cursor = args.cursor === undefined ? undefined : decodeCursor(args.cursor);
     const cols = await this.columns();
     const table = { db: this.deps.cdrDb, name: this.deps.cdrTable };
-    const q = buildCdrQuery(args, cols, table, cursor, limit + 1); // one extra row tells whether more are left
+    let bound: string | undefined;
+    if (cols.calldateIndexed) {
+      const b = buildBoundaryQuery(args, cols, table, cursor, limit);
+      const [row] = await this.deps.db.query<{ calldate: string }>(b.sql, b.params);
+      bound = row?.calldate;
+    }
+    const q = buildCdrQuery(args, cols, table, cursor, limit + 1, bound); // one extra row tells whether more are left
     const asArrays = args.format === 'rows';
     const writer = new CdrPartWriter(sink, {
       format: asArrays ? 'rows' : 'objects',

@@ -9,6 +9,8 @@ export interface CdrColumns {
   readonly names: readonly string[];
   has(name: string): boolean;
   readonly recordings: RecordingPointer;
+  /** An index starts with calldate (FreePBX KEY calldate; the Elastix compat table has none, §8.1). */
+  readonly calldateIndexed: boolean;
 }
 
 /** Identifiers we ever splice into SQL (always backtick-quoted too): letters, digits, `_`, `$`. */
@@ -39,9 +41,13 @@ export async function loadCdrColumns(db: FreepbxDb, cdrDb: string, table: string
       );
     }
   }
+  const idx = await db.query<{ Column_name: string; Seq_in_index: number }>(
+    `SHOW INDEX FROM ${quoteIdent(cdrDb)}.${quoteIdent(table)}`,
+  );
   return {
     names,
     has: (n) => set.has(n),
     recordings: set.has('recordingfile') ? 'recordingfile' : 'userfield',
+    calldateIndexed: idx.some((i) => i.Column_name === 'calldate' && Number(i.Seq_in_index) === 1),
   };
 }

@@ -64,7 +64,7 @@ export class CdrPartWriter {
   /** Raw JSON bytes to collect before compressing one part, from the ratio seen so far. */
   private rawBudget(): number {
     const room = this.limit - this.base;
-    return Math.max(room, Math.min(room * 16, Math.floor((room / this.ratio) * 0.9)));
+    return Math.max(room, Math.min(room * 8, Math.floor((room / this.ratio) * 0.9)));
   }
 
   /** Adds one row (an object, or an array in `columns` order). Returns a promise only when a part had to be

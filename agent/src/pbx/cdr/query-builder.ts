@@ -115,6 +115,25 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
   return { sql: where.join(' AND '), params };
 }
 
+/** Filters plus the keyset position after `cursor`, plus an optional calldate bound (see buildBoundaryQuery). */
+function pageWhere(args: CdrQueryArgs, cols: CdrColumns, cursor: CdrCursor | undefined, bound?: string): BuiltQuery {
+  const f = filterConditions(args, cols);
+  const where = f.sql ? [f.sql] : [];
+  const params = [...f.params];
+  const desc = args.order === 'desc';
+  const op = desc ? '<' : '>';
+  if (cursor) {
+    // (calldate, uniqueid) > (?, ?) written portably; the leading calldate bound lets the calldate index range-scan.
+    where.push(`\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`);
+    params.push(cursor.calldate, cursor.calldate, cursor.calldate, cursor.uniqueid);
+  }
+  if (bound !== undefined) {
+    where.push(`\`calldate\` ${desc ? '>=' : '<='} ?`);
+    params.push(bound);
+  }
+  return { sql: where.length ? ` WHERE ${where.join(' AND ')}` : '', params };
+}
+
 /** The full SELECT of one page: filters, keyset position after `cursor`, order, `fetch` rows. */
 export function buildCdrQuery(
   args: CdrQueryArgs,
@@ -122,26 +141,34 @@ export function buildCdrQuery(
   table: { db: string; name: string },
   cursor: CdrCursor | undefined,
   fetch: number,
+  bound?: string,
 ): BuiltQuery {
-  const f = filterConditions(args, cols);
-  const where = f.sql ? [f.sql] : [];
-  const params = [...f.params];
-  const desc = args.order === 'desc';
-  if (cursor) {
-    // (calldate, uniqueid) > (?, ?) written portably; the leading calldate bound lets the calldate index range-scan.
-    const op = desc ? '<' : '>';
-    where.push(
-      `\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`,
-    );
-    params.push(cursor.calldate, cursor.calldate, cursor.calldate, cursor.uniqueid);
-  }
-  const dir = desc ? 'DESC' : 'ASC';
+  const w = pageWhere(args, cols, cursor, bound);
+  const dir = args.order === 'desc' ? 'DESC' : 'ASC';
   const sql =
-    `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}` +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${w.sql}` +
     ` ORDER BY \`calldate\` ${dir}, \`uniqueid\` ${dir} LIMIT ?`;
-  params.push(fetch);
-  return { sql, params };
+  return { sql, params: [...w.params, fetch] };
+}
+
+/**
+ * The calldate of the page's row number `offset` in calldate order alone. ORDER BY calldate, uniqueid cannot
+ * use the plain calldate index (§8.1) for its order, so the server would sort every remaining row for each
+ * page; bounding the page by this calldate (read along the index, no sort) keeps the sort to one page.
+ */
+export function buildBoundaryQuery(
+  args: CdrQueryArgs,
+  cols: CdrColumns,
+  table: { db: string; name: string },
+  cursor: CdrCursor | undefined,
+  offset: number,
+): BuiltQuery {
+  const w = pageWhere(args, cols, cursor);
+  const dir = args.order === 'desc' ? 'DESC' : 'ASC';
+  return {
+    sql: `SELECT \`calldate\` FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${w.sql} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
+    params: [...w.params, offset],
+  };
 }
 
 /** SELECT of every row of one keyset group (same calldate and uniqueid) that matches the filters. */
