@@ -129,7 +129,9 @@ and the agent id \`${AGENT}\`.
    \`extensions.get\`), then **argument validation** against the command's schema: \`invalid_args\`
    with \`details.problems\` naming each bad argument (\`{"path":"/limit","message":…}\`).
 5. **Execution** with a per-command timeout (the handler is aborted; reply \`unavailable\`) and a
-   concurrency limit (\`commands.concurrency\`; beyond it \`busy\`).
+   concurrency limit (\`commands.concurrency\`; beyond it \`busy\`). Every reply is cached for its
+   \`jti\`, errors included, so a retry after \`busy\` or \`unavailable\` must be a new command (new
+   \`jti\`; \`pbxctl send\` always makes one): the same token only gets the same answer again.
 6. **Replies**: \`{"v":1,"id":JTI,"ok":true,"data":…}\`; long results as parts
    \`{"v":1,"id","ok":true,"part":n,"data":…}\` and a final \`{"v":1,"id","ok":true,"done":true,"data":…}\`;
    errors \`{"v":1,"id","ok":false,"error":{"code","message","details"}}\`. No message exceeds the
@@ -140,7 +142,8 @@ and the agent id \`${AGENT}\`.
    chain) — and published as an \`audit\` event.
 
 Trusted keys (\`PBXLINK_TRUSTED_KEYS\`) are re-read when the file changes: a key added works at once,
-a key removed gets \`unknown_key\`; a file that does not parse keeps the keys in force and logs why.
+a key removed gets \`unknown_key\`; a file that does not parse (or is briefly missing while an editor
+replaces it) keeps the keys in force and logs why.
 
 ## Error codes
 
