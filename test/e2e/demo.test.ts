@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from '../helpers/process';
+
+// `npm run demo` as a user runs it (dist/demo.js, built by pretest): embedded broker, simulator, the real
+// agent process; the feed shows what a consumer sees, the printed pbxctl line works, and nothing is left behind.
+const procs = useProcesses();
+
+describe('npm run demo', () => {
+  it('shows birth, snapshots and call events, answers the printed pbxctl command, exits 0 leaving no child', async () => {
+    const demo = procs.node(['dist/demo.js', '--duration', '20']);
+    const pidLine = await demo.waitForLine(/agent pid \d+/, 15_000, 'stdout');
+    const agentPid = Number(/agent pid (\d+)/.exec(pidLine)![1]);
+    expect(existsSync(`/proc/${agentPid}`)).toBe(true);
+    const tailLine = await demo.waitForLine(
+      /npx pbxctl tail demo-pbx all --broker mqtt:\/\/127\.0\.0\.1:\d+ --mqtt3$/,
+      5_000,
+    );
+    const sendLine = await demo.waitForLine(/npx pbxctl send demo-pbx agent\.info /, 5_000);
+    expect(tailLine).toContain('--mqtt3');
+
+    expect(sendLine).toMatch(/--mqtt3 --key \/\S+\/demo\.key$/);
+
+    // The printed tail line, run as printed (pbxctl = dist/pbxctl.js), shows the agent's retained birth.
+    await demo.waitForLine(/status online demo-pbx/, 15_000);
+    const args = tailLine.trim().split(/\s+/).slice(2);
+    const tail = await procs.runNode(['dist/pbxctl.js', ...args, '--count', '2'], { timeoutMs: 10_000 });
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout).toMatch(/demo-pbx status online .*\(retained\)/);
+
+    const { code } = await demo.exited;
+    const feed = demo.stdout.join('\n');
+    expect(code, feed).toBe(0);
+    expect(feed).toMatch(/status online demo-pbx v\d/);
+    expect(feed).toMatch(/state\/peers \d+ peers: .*ok/);
+    expect(feed).toMatch(/state\/calls \d+ live call/);
+    // No database: the agent runs degraded and its health says so.
+    expect(feed).toMatch(/state\/health .*database down/);
+    expect(feed).toMatch(/state\/disks \/ \d+% used/);
+    expect(feed).toMatch(/call\.started 100 Alice → \d+/);
+    expect(feed).toMatch(/call\.ended .*\(internal\) completed \d+\.\d s talk Q\.850 16 Normal Clearing/);
+    expect(feed).toMatch(/cdr\.new 100 → \d+ ANSWERED/);
+    expect(feed).toMatch(/peer\.status 102 unreachable \(was ok\)/);
+    expect(feed).toMatch(/status offline demo-pbx \(stopped\)/);
+    expect(feed).toMatch(/demo stopped$/);
+    expect(existsSync(`/proc/${agentPid}`)).toBe(false);
+  }, 60_000);
+});
