@@ -186,6 +186,13 @@ describe.each(['freepbx-2.11', 'freepbx-13'] as const)('extensions CRUD on %s', 
     expect((await rejection(h.call('extensions.update', { account: '999', nat: 'no' }))).code).toBe(
       'not_found',
     );
+    // the same values again: nothing written, nothing applied, no event
+    const runs = (await h.applyRuns()).length;
+    const events = h.events.length;
+    const same = await h.call('extensions.update', { account: '201', dtmfmode: 'info', name: 'Alice Jones' });
+    expect(same.data).toMatchObject({ fields: [], applied: null });
+    expect((await h.applyRuns()).length).toBe(runs);
+    expect(h.events.length).toBe(events);
   });
 
   it('dry_run returns the exact rows and keys and writes nothing', async () => {
