@@ -29,12 +29,20 @@ describe('daemon: degraded, not dead', () => {
         PBXLINK_AMI_URL: `ami://admin:amp111@127.0.0.1:${amiPort}`,
       },
     });
-    await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online === true), 10_000, 'birth');
+    await consumer.waitFor(
+      () => consumer.on('/status').some((s) => s.payload.online === true),
+      10_000,
+      'birth',
+    );
     const downBoth = (s: { payload: any }) => {
       const c = s.payload.data.components;
       return c.ami?.status === 'down' && c.database?.status === 'down';
     };
-    await consumer.waitFor(() => consumer.on('/state/health').some(downBoth), 15_000, 'health: ami and database down');
+    await consumer.waitFor(
+      () => consumer.on('/state/health').some(downBoth),
+      15_000,
+      'health: ami and database down',
+    );
     const health = consumer.on('/state/health').find(downBoth)!.payload;
     expect(health).toMatchObject({ v: 1, agent: pbx.agentId, type: 'state.health' });
     expect(health.data.components.ami.reason).toEqual(expect.any(String));
@@ -65,7 +73,10 @@ describe('daemon: degraded, not dead', () => {
       'health: ami ok',
     );
     await consumer.waitFor(() => consumer.on('/state/peers').length > 0, 10_000, 'state/peers');
-    const names = consumer.on('/state/peers').at(-1)!.payload.data.peers.map((p: any) => p.name);
+    const names = consumer
+      .on('/state/peers')
+      .at(-1)!
+      .payload.data.peers.map((p: any) => p.name);
     expect(names).toEqual(expect.arrayContaining(lateSim.peers.map((p) => p.name)));
     const last = consumer.on('/state/health').at(-1)!.payload.data.components;
     expect(last.database.status).toBe('down');
@@ -78,23 +89,38 @@ describe('daemon: degraded, not dead', () => {
     const config = writeAgentConfig(pbx, 'fast-ping', { ami: { ping_interval_s: 1 } });
     const agent = await startAgentProcess(pbx, { config });
     const ami = (s: { payload: any }) => s.payload.data.components.ami?.status as string | undefined;
-    await consumer.waitFor(() => consumer.on('/state/health').some((s) => ami(s) === 'ok'), 15_000, 'health: ami ok');
+    await consumer.waitFor(
+      () => consumer.on('/state/health').some((s) => ami(s) === 'ok'),
+      15_000,
+      'health: ami ok',
+    );
 
     pbx.sim.setStalled(true);
     const from = consumer.on('/state/health').length;
     await consumer.waitFor(
-      () => consumer.on('/state/health').slice(from).some((s) => ami(s) === 'down'),
+      () =>
+        consumer
+          .on('/state/health')
+          .slice(from)
+          .some((s) => ami(s) === 'down'),
       20_000,
       'health: ami down while Asterisk hangs',
     );
-    const down = consumer.on('/state/health').slice(from).find((s) => ami(s) === 'down')!.payload.data.components.ami;
+    const down = consumer
+      .on('/state/health')
+      .slice(from)
+      .find((s) => ami(s) === 'down')!.payload.data.components.ami;
     expect(down.reason).toEqual(expect.any(String));
     expect(agent.child.exitCode).toBeNull();
 
     pbx.sim.setStalled(false);
     const back = consumer.on('/state/health').length;
     await consumer.waitFor(
-      () => consumer.on('/state/health').slice(back).some((s) => ami(s) === 'ok'),
+      () =>
+        consumer
+          .on('/state/health')
+          .slice(back)
+          .some((s) => ami(s) === 'ok'),
       30_000,
       'health: ami ok once Asterisk answers again',
     );
@@ -119,10 +145,12 @@ describe('daemon: wrong credentials are reported, the process keeps running', ()
     });
     await agent.waitForLine(/AMI login failed/, 10_000);
     const amiDown = (s: { payload: any }) => s.payload.data.components.ami?.status === 'down';
-    await consumer.waitFor(() => consumer.on('/state/health').some(amiDown), 10_000, 'health: ami down').catch((e) => {
-      const last = consumer.on('/state/health').at(-1)?.payload.data.components;
-      throw new Error(`${(e as Error).message}; last health components: ${JSON.stringify(last)}`);
-    });
+    await consumer
+      .waitFor(() => consumer.on('/state/health').some(amiDown), 10_000, 'health: ami down')
+      .catch((e) => {
+        const last = consumer.on('/state/health').at(-1)?.payload.data.components;
+        throw new Error(`${(e as Error).message}; last health components: ${JSON.stringify(last)}`);
+      });
     const comps = consumer.on('/state/health').find(amiDown)!.payload.data.components;
     expect(comps.ami.reason).toMatch(/login|auth/i);
     expect(comps.database.status).toBe('ok');

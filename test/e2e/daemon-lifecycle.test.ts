@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { sleep, startAgentProcess } from '../helpers/daemon';
-import { spawnProcess } from '../helpers/process';
 import { socketsOf } from '../helpers/proc-net';
+import { spawnProcess } from '../helpers/process';
 
 // The agent process's life as the broker and a consumer see it: birth, last will, clean stop,
 // and no listening socket (issue 4).
@@ -10,7 +10,10 @@ import { socketsOf } from '../helpers/proc-net';
 const statusTopic = (pbx: TestPbx) => `${pbx.prefix}/${pbx.agentId}/status`;
 
 /** Waits for the retained status a newly connected consumer gets, and returns its payload. */
-async function retainedStatus(pbx: TestPbx, pred: (p: any) => boolean): Promise<{ payload: any; retain: boolean }> {
+async function retainedStatus(
+  pbx: TestPbx,
+  pred: (p: any) => boolean,
+): Promise<{ payload: any; retain: boolean }> {
   const fresh = await connectConsumer(pbx.broker.url, statusTopic(pbx));
   try {
     await fresh.waitFor(() => fresh.seen.some((s) => pred(s.payload)), 5000, 'retained status');
@@ -54,7 +57,9 @@ describe('daemon: last will and clean stop on P/A/status', () => {
   });
 
   it('a second agent on the same state dir refuses to start; the first keeps its session', async () => {
-    const second = spawnProcess(process.execPath, ['dist/pbxlink.js', 'run'], { env: { ...process.env, ...pbx.env } });
+    const second = spawnProcess(process.execPath, ['dist/pbxlink.js', 'run'], {
+      env: { ...process.env, ...pbx.env },
+    });
     const t = setTimeout(() => second.child.kill('SIGKILL'), 15_000);
     const r = await second.exited;
     clearTimeout(t);
@@ -62,7 +67,9 @@ describe('daemon: last will and clean stop on P/A/status', () => {
     expect(r.code).not.toBe(0);
     // One clear line naming the running agent.
     const line = second.stderr.find((l) => l.startsWith('pbxlink:'));
-    expect(line, second.stderr.join('\n')).toMatch(new RegExp(`another pbxlink \\(pid ${pbx.agent!.child.pid}\\)`));
+    expect(line, second.stderr.join('\n')).toMatch(
+      new RegExp(`another pbxlink \\(pid ${pbx.agent!.child.pid}\\)`),
+    );
     // Two clients with one id would evict each other: the first agent stays online, no will was sent.
     await sleep(1000);
     expect(consumer.seen.filter((s) => s.payload.online === false)).toEqual([]);
@@ -73,12 +80,21 @@ describe('daemon: last will and clean stop on P/A/status', () => {
     const birth = consumer.seen.find((s) => s.payload.online === true)!.payload;
     const r = await pbx.agent!.stop('SIGTERM', 10_000);
     expect(r).toEqual({ code: 0, signal: null });
-    await consumer.waitFor(() => consumer.seen.some((s) => s.payload.online === false), 5000, 'offline status');
+    await consumer.waitFor(
+      () => consumer.seen.some((s) => s.payload.online === false),
+      5000,
+      'offline status',
+    );
     const offline = consumer.seen.filter((s) => s.payload.online === false);
     // Exactly one offline message: a clean DISCONNECT must not also trigger the last will.
     await sleep(300);
     expect(offline).toHaveLength(1);
-    expect(offline[0]!.payload).toEqual({ online: false, agent: pbx.agentId, boot_id: birth.boot_id, reason: 'stopped' });
+    expect(offline[0]!.payload).toEqual({
+      online: false,
+      agent: pbx.agentId,
+      boot_id: birth.boot_id,
+      reason: 'stopped',
+    });
     const later = await retainedStatus(pbx, (p) => p.online === false);
     expect(later).toEqual({ payload: offline[0]!.payload, retain: true });
   });
@@ -109,7 +125,9 @@ describe('daemon: listens on no socket', () => {
     expect(listening, `listening sockets of the agent: ${JSON.stringify(listening)}`).toEqual([]);
     // Not vacuous: the agent's sockets are found in the tables, among them the two outbound links.
     const established = mine.filter((s) => s.table.startsWith('tcp') && s.state === '01');
-    expect(established.map((s) => s.remotePort)).toEqual(expect.arrayContaining([pbx.broker.port, pbx.sim.port]));
+    expect(established.map((s) => s.remotePort)).toEqual(
+      expect.arrayContaining([pbx.broker.port, pbx.sim.port]),
+    );
     // The detector sees a listener when there is one: this test process runs the AMI simulator's server.
     expect(socketsOf(process.pid).some((s) => s.listening && s.localPort === pbx.sim.port)).toBe(true);
   });

@@ -28,7 +28,10 @@ function live(consumer: Consumer): SeenEnvelope[] {
 }
 
 async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
-  const pbx = await startTestPbx({ agentId: `daemon-${tag}-${process.pid}-${Date.now()}`, sim: { cdrManager: true } });
+  const pbx = await startTestPbx({
+    agentId: `daemon-${tag}-${process.pid}-${Date.now()}`,
+    sim: { cdrManager: true },
+  });
   const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
     clientId: `consumer-${pbx.agentId}`.slice(0, 64),
   });
@@ -37,7 +40,11 @@ async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; c
 }
 
 async function waitReady(consumer: Consumer): Promise<void> {
-  await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online === true), 10_000, 'birth');
+  await consumer.waitFor(
+    () => consumer.on('/status').some((s) => s.payload.online === true),
+    10_000,
+    'birth',
+  );
   await consumer.waitFor(
     () => consumer.on('/state/health').some((s) => s.payload.data.components.ami?.status === 'ok'),
     15_000,
@@ -67,17 +74,29 @@ describe('daemon: broker down for 30 s while calls happen', () => {
 
     await pbx.broker.stop();
     const downAt = Date.now();
-    const gapCalls: ScenarioName[] = ['internal', 'outbound-trunk', 'busy', 'cancel', 'no-answer', 'internal'];
+    const gapCalls: ScenarioName[] = [
+      'internal',
+      'outbound-trunk',
+      'busy',
+      'cancel',
+      'no-answer',
+      'internal',
+    ];
     for (const name of gapCalls) {
       linkedids.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
       await sleep(4000);
     }
-    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= gapCalls.length, 10_000, 'calls spooled');
+    await until(
+      () => outboxLines(pbx!.stateDir, '/events/call.ended') >= gapCalls.length,
+      10_000,
+      'calls spooled',
+    );
     await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
     await pbx.broker.start();
 
     await c.waitFor(
-      () => linkedids.every((id) => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id)),
+      () =>
+        linkedids.every((id) => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id)),
       30_000,
       `call.ended for all ${linkedids.length} calls`,
     );
@@ -87,9 +106,21 @@ describe('daemon: broker down for 30 s while calls happen', () => {
     // Every event the simulator caused: one call.started, one call.ended and one cdr.new per call.
     const got = live(c);
     const of = (type: string) => got.filter((e) => e.type === type);
-    expect(of('call.started').map((e) => e.data.call.call_id).sort()).toEqual([...linkedids].sort());
-    expect(of('call.ended').map((e) => e.data.call.call_id).sort()).toEqual([...linkedids].sort());
-    expect(of('cdr.new').map((e) => e.data.uniqueid).sort()).toEqual([...linkedids].sort());
+    expect(
+      of('call.started')
+        .map((e) => e.data.call.call_id)
+        .sort(),
+    ).toEqual([...linkedids].sort());
+    expect(
+      of('call.ended')
+        .map((e) => e.data.call.call_id)
+        .sort(),
+    ).toEqual([...linkedids].sort());
+    expect(
+      of('cdr.new')
+        .map((e) => e.data.uniqueid)
+        .sort(),
+    ).toEqual([...linkedids].sort());
     for (const id of linkedids) {
       const started = of('call.started').find((e) => e.data.call.call_id === id)!;
       const ended = of('call.ended').find((e) => e.data.call.call_id === id)!;
@@ -122,62 +153,77 @@ describe('daemon: agent restarted while the broker is down', () => {
     await pbx?.close();
   });
 
-  it.each(['SIGTERM', 'SIGKILL'] as const)('%s: the outbox of the first process is delivered, seq strictly increasing', async (signal) => {
-    const s = await setup(`restart-${signal.toLowerCase()}`);
-    pbx = s.pbx;
-    consumer = s.consumer;
-    const c = consumer;
-    const first = await startAgentProcess(pbx, { config: s.config });
-    await waitReady(c);
-    const boot1 = c.on('/status').find((x) => x.payload.online === true)!.payload.boot_id as string;
+  it.each(['SIGTERM', 'SIGKILL'] as const)(
+    '%s: the outbox of the first process is delivered, seq strictly increasing',
+    async (signal) => {
+      const s = await setup(`restart-${signal.toLowerCase()}`);
+      pbx = s.pbx;
+      consumer = s.consumer;
+      const c = consumer;
+      const first = await startAgentProcess(pbx, { config: s.config });
+      await waitReady(c);
+      const boot1 = c.on('/status').find((x) => x.payload.online === true)!.payload.boot_id as string;
 
-    await pbx.broker.stop();
-    const firstCalls: string[] = [];
-    for (const name of ['internal', 'busy', 'outbound-trunk'] as const)
-      firstCalls.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
-    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= 3, 10_000, 'calls spooled');
-    const exit = await first.stop(signal, 10_000);
-    expect(exit).toEqual(signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' });
+      await pbx.broker.stop();
+      const firstCalls: string[] = [];
+      for (const name of ['internal', 'busy', 'outbound-trunk'] as const)
+        firstCalls.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
+      await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= 3, 10_000, 'calls spooled');
+      const exit = await first.stop(signal, 10_000);
+      expect(exit).toEqual(
+        signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' },
+      );
 
-    // A new process on the same state dir (after a crash: over its stale lock), still without a broker,
-    // sees one more call.
-    const second = await startAgentProcess(pbx, { config: s.config });
-    await second.waitForLine(/calls resynced/, 10_000);
-    const secondCall = (await pbx.sim.runScenario('internal', { speed: 0 })).linkedid;
-    await until(() => outboxLines(pbx!.stateDir, '/events/call.ended', secondCall) === 1, 10_000, 'second call spooled');
-    await pbx.broker.start();
+      // A new process on the same state dir (after a crash: over its stale lock), still without a broker,
+      // sees one more call.
+      const second = await startAgentProcess(pbx, { config: s.config });
+      await second.waitForLine(/calls resynced/, 10_000);
+      const secondCall = (await pbx.sim.runScenario('internal', { speed: 0 })).linkedid;
+      await until(
+        () => outboxLines(pbx!.stateDir, '/events/call.ended', secondCall) === 1,
+        10_000,
+        'second call spooled',
+      );
+      await pbx.broker.start();
 
-    await c.waitFor(
-      () => c.on('/status').some((x) => x.payload.online === true && x.payload.boot_id !== boot1),
-      15_000,
-      'birth of the second process',
-    );
-    const boot2 = c.on('/status').find((x) => x.payload.online === true && x.payload.boot_id !== boot1)!.payload.boot_id;
-    await c.waitFor(
-      () => [...firstCalls, secondCall].every((id) => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id)),
-      20_000,
-      'call.ended of both processes',
-    );
-    await sleep(1000);
+      await c.waitFor(
+        () => c.on('/status').some((x) => x.payload.online === true && x.payload.boot_id !== boot1),
+        15_000,
+        'birth of the second process',
+      );
+      const boot2 = c.on('/status').find((x) => x.payload.online === true && x.payload.boot_id !== boot1)!
+        .payload.boot_id;
+      await c.waitFor(
+        () =>
+          [...firstCalls, secondCall].every((id) =>
+            c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id),
+          ),
+        20_000,
+        'call.ended of both processes',
+      );
+      await sleep(1000);
 
-    const got = live(c);
-    const ended = got.filter((e) => e.type === 'call.ended');
-    // The first process's events, delivered by the second, still say who made them.
-    expect(ended.filter((e) => e.bootId === boot1).map((e) => e.data.call.call_id)).toEqual(firstCalls);
-    expect(ended.filter((e) => e.bootId === boot2).map((e) => e.data.call.call_id)).toEqual([secondCall]);
-    expect(ended.map((e) => e.data.call.call_id)).toEqual([...firstCalls, secondCall]);
+      const got = live(c);
+      const ended = got.filter((e) => e.type === 'call.ended');
+      // The first process's events, delivered by the second, still say who made them.
+      expect(ended.filter((e) => e.bootId === boot1).map((e) => e.data.call.call_id)).toEqual(firstCalls);
+      expect(ended.filter((e) => e.bootId === boot2).map((e) => e.data.call.call_id)).toEqual([secondCall]);
+      expect(ended.map((e) => e.data.call.call_id)).toEqual([...firstCalls, secondCall]);
 
-    // seq: never reused, strictly increasing in arrival order, and the second process continues above
-    // every seq of the first.
-    const all = envelopes(c.seen);
-    expect(reusedSeqs(all)).toEqual([]);
-    expect(outOfOrder(got)).toEqual([]);
-    const firstEvents = all.filter((e) => e.bootId === boot1 && !e.topic.includes('/state/'));
-    const maxFirst = Math.max(...firstEvents.map((e) => e.seq));
-    const minSecond = Math.min(...all.filter((e) => e.bootId === boot2).map((e) => e.seq));
-    expect(minSecond).toBeGreaterThan(maxFirst);
-    const gaps = seqGaps(all);
-    if (signal === 'SIGTERM') expect(gaps).toEqual([]); // a clean stop persists the exact last seq
-    else expect(gaps.filter((g) => g < maxFirst || g > minSecond)).toEqual([]); // a crash may skip a block, once
-  }, 90_000);
+      // seq: never reused, strictly increasing in arrival order, and the second process continues above
+      // every seq of the first.
+      const all = envelopes(c.seen);
+      expect(reusedSeqs(all)).toEqual([]);
+      expect(outOfOrder(got)).toEqual([]);
+      const firstEvents = all.filter((e) => e.bootId === boot1 && !e.topic.includes('/state/'));
+      const maxFirst = Math.max(...firstEvents.map((e) => e.seq));
+      const minSecond = Math.min(...all.filter((e) => e.bootId === boot2).map((e) => e.seq));
+      expect(minSecond).toBeGreaterThan(maxFirst);
+      const gaps = seqGaps(all);
+      if (signal === 'SIGTERM')
+        expect(gaps).toEqual([]); // a clean stop persists the exact last seq
+      else expect(gaps.filter((g) => g < maxFirst || g > minSecond)).toEqual([]); // a crash may skip a block, once
+    },
+    90_000,
+  );
 });

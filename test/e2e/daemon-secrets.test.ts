@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Consumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
-import { connectConsumerAs, FAST_RECONNECT, startAgentProcess, until, writeAgentConfig } from '../helpers/daemon';
+import {
+  connectConsumerAs,
+  FAST_RECONNECT,
+  startAgentProcess,
+  until,
+  writeAgentConfig,
+} from '../helpers/daemon';
 import { spawnProcess, type TestProcess } from '../helpers/process';
 
 // No secret ever appears in a log line (issue 4 part 1): the agent runs at debug level with a broker
@@ -62,7 +68,8 @@ describe('daemon: no secret in logs', () => {
     const conn = pbx.dbs.conn;
     for (const h of hosts) {
       await conn.query('CREATE USER ?@? IDENTIFIED BY ?', [dbUser, h, dbPw]);
-      for (const db of [pbx.dbs.cdrDb, pbx.dbs.configDb]) await conn.query(`GRANT ALL ON \`${db}\`.* TO ?@?`, [dbUser, h]);
+      for (const db of [pbx.dbs.cdrDb, pbx.dbs.configDb])
+        await conn.query(`GRANT ALL ON \`${db}\`.* TO ?@?`, [dbUser, h]);
     }
     const env = (p: { broker: string; ami: string; db: string }) => ({
       PBXLINK_LOG_LEVEL: 'debug',
@@ -90,7 +97,8 @@ describe('daemon: no secret in logs', () => {
     const config = writeAgentConfig(pbx, 'fast-reconnect', FAST_RECONNECT);
     const bad = await startAgentProcess(pbx, { config, env: env(wrong) });
     await bad.waitForLine(/database unreachable/, 15_000);
-    const complaint = (module: string) => (l: Record<string, any>) => l.module === module && ['warn', 'error'].includes(l.level);
+    const complaint = (module: string) => (l: Record<string, any>) =>
+      l.module === module && ['warn', 'error'].includes(l.level);
     await until(() => parsed(bad).some(complaint('ami')), 15_000, 'a warning from the AMI client');
     await until(() => parsed(bad).some(complaint('link')), 15_000, 'a warning from the MQTT link');
     // The broker refuses it again and again: those retries are logged at debug level.

@@ -74,7 +74,12 @@ export async function connectConsumerAs(
   filter: string,
   login: { username?: string; password?: string } = {},
 ): Promise<Consumer> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, clean: true, reconnectPeriod: 300, ...login });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clean: true,
+    reconnectPeriod: 300,
+    ...login,
+  });
   const c = new Consumer(client);
   await client.subscribeAsync(filter, { qos: 1 });
   return c;
@@ -94,7 +99,10 @@ export interface SeenEnvelope {
 /** Every message that carries an envelope (`v:1` with a numeric seq), in arrival order. */
 export function envelopes(seen: readonly Seen[]): SeenEnvelope[] {
   return seen
-    .filter((s) => s.payload && typeof s.payload === 'object' && s.payload.v === 1 && typeof s.payload.seq === 'number')
+    .filter(
+      (s) =>
+        s.payload && typeof s.payload === 'object' && s.payload.v === 1 && typeof s.payload.seq === 'number',
+    )
     .map((s) => ({
       seq: s.payload.seq as number,
       bootId: String(s.payload.boot_id),
@@ -109,7 +117,11 @@ export function envelopes(seen: readonly Seen[]): SeenEnvelope[] {
 /** First arrival of each seq (QoS 1 may deliver a message twice), in arrival order. */
 export function firstBySeq(list: readonly SeenEnvelope[]): SeenEnvelope[] {
   const seen = new Set<number>();
-  return list.filter((e) => (seen.has(e.seq) ? false : (seen.add(e.seq), true)));
+  return list.filter((e) => {
+    if (seen.has(e.seq)) return false;
+    seen.add(e.seq);
+    return true;
+  });
 }
 
 /** Seqs missing between the smallest and the largest seq of `list`. */
@@ -123,7 +135,8 @@ export function seqGaps(list: readonly SeenEnvelope[]): number[] {
 /** Pairs (previous, next) where a later arrival carries a smaller seq than the one before it. */
 export function outOfOrder(list: readonly SeenEnvelope[]): Array<[number, number]> {
   const bad: Array<[number, number]> = [];
-  for (let i = 1; i < list.length; i++) if (list[i]!.seq <= list[i - 1]!.seq) bad.push([list[i - 1]!.seq, list[i]!.seq]);
+  for (let i = 1; i < list.length; i++)
+    if (list[i]!.seq <= list[i - 1]!.seq) bad.push([list[i - 1]!.seq, list[i]!.seq]);
   return bad;
 }
 
@@ -134,7 +147,8 @@ export function reusedSeqs(list: readonly SeenEnvelope[]): Array<{ seq: number; 
   for (const e of list) {
     const prev = bySeq.get(e.seq);
     if (!prev) bySeq.set(e.seq, e);
-    else if (prev.raw !== e.raw) out.push({ seq: e.seq, a: `${prev.bootId}/${prev.type}`, b: `${e.bootId}/${e.type}` });
+    else if (prev.raw !== e.raw)
+      out.push({ seq: e.seq, a: `${prev.bootId}/${prev.type}`, b: `${e.bootId}/${e.type}` });
   }
   return out;
 }
