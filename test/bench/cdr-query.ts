@@ -44,6 +44,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     maxRows: CDR_QUERY_MAX_LIMIT,
   });
   await db.ping();
+  const idleRss = Math.round(process.memoryUsage().rss / 1024 / 1024);
   const send = (body: unknown) =>
     client.publishAsync(cfg.topic, JSON.stringify(body), { qos: 1 }).then(() => {});
   process.stdout.write('ready\n');
@@ -78,7 +79,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     cursor = result.next_cursor;
   }
   const peak = Math.round(process.resourceUsage().maxRSS / 1024);
-  process.stdout.write(`${JSON.stringify({ peak_rss_mb: peak })}\n`);
+  process.stdout.write(`${JSON.stringify({ peak_rss_mb: peak, idle_rss_mb: idleRss })}\n`);
   await Promise.race([client.endAsync(), new Promise((r) => setTimeout(r, 2000))]);
   await db.close();
   process.exit(0);
@@ -156,7 +157,10 @@ async function streamRun(
   await Promise.race([done, exited]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const last = await it.next();
-  const { peak_rss_mb } = JSON.parse(String(last.value)) as { peak_rss_mb: number };
+  const { peak_rss_mb, idle_rss_mb } = JSON.parse(String(last.value)) as {
+    peak_rss_mb: number;
+    idle_rss_mb: number;
+  };
   exited.catch(() => {});
   if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
   await sub.endAsync();
@@ -170,6 +174,7 @@ async function streamRun(
     mb: +(bytes / 1e6).toFixed(1),
     messages,
     peak_rss_mb,
+    idle_rss_mb,
   };
 }
 
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
       const r = await streamRun(base, format, compress, N);
       runs.push(r);
       log(
-        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${(r.rows_per_s / baselineRate).toFixed(2)}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB`,
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${(r.rows_per_s / baselineRate).toFixed(2)}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle)`,
       );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
           mb: r.mb,
           messages: r.messages,
           peak_rss_mb: r.peak_rss_mb,
+          idle_rss_mb: r.idle_rss_mb,
         })),
       }),
     );

@@ -38,7 +38,12 @@ export type CdrQuerySink = PartSink & { readonly signal?: AbortSignal };
 type Row = Record<string, unknown> | unknown[];
 
 /** Every searchable column, to check args before the table's real columns are known. */
-const ALL_FIELDS: CdrColumns = { names: [], has: () => true, recordings: 'recordingfile', calldateIndexed: false };
+const ALL_FIELDS: CdrColumns = {
+  names: [],
+  has: () => true,
+  recordings: 'recordingfile',
+  calldateIndexed: false,
+};
 
 /**
  * cdr.query: keyset-paginated, streamed from the server (bounded memory), sent in parts within the size

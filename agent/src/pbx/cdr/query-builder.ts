@@ -116,7 +116,12 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
 }
 
 /** Filters plus the keyset position after `cursor`, plus an optional calldate bound (see buildBoundaryQuery). */
-function pageWhere(args: CdrQueryArgs, cols: CdrColumns, cursor: CdrCursor | undefined, bound?: string): BuiltQuery {
+function pageWhere(
+  args: CdrQueryArgs,
+  cols: CdrColumns,
+  cursor: CdrCursor | undefined,
+  bound?: string,
+): BuiltQuery {
   const f = filterConditions(args, cols);
   const where = f.sql ? [f.sql] : [];
   const params = [...f.params];
@@ -124,7 +129,9 @@ function pageWhere(args: CdrQueryArgs, cols: CdrColumns, cursor: CdrCursor | und
   const op = desc ? '<' : '>';
   if (cursor) {
     // (calldate, uniqueid) > (?, ?) written portably; the leading calldate bound lets the calldate index range-scan.
-    where.push(`\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`);
+    where.push(
+      `\`calldate\` ${op}= ? AND (\`calldate\` ${op} ? OR (\`calldate\` = ? AND \`uniqueid\` ${op} ?))`,
+    );
     params.push(cursor.calldate, cursor.calldate, cursor.calldate, cursor.uniqueid);
   }
   if (bound !== undefined) {
