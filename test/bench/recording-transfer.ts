@@ -92,45 +92,54 @@ async function main(): Promise<void> {
   await ready;
   const privateKey = generateKeyPairSync('ed25519').privateKey;
   try {
-    // Baseline first, then the transfer; both read the same (cached) file and write to the same disk.
-    const tcp = [await tcpCopy(file, join(base, 'tcp.out'))];
-    await rm(join(base, 'tcp.out'));
-    tcp.push(await tcpCopy(file, join(base, 'tcp.out')));
-    const baseline = Math.max(...tcp) / 1024 / 1024;
-    log(`plain TCP copy over loopback: ${baseline.toFixed(1)} MB/s`);
-    peakRss = baseRss;
-    const out = join(base, 'got.wav');
-    const t0 = performance.now();
-    let lastPrint = 0;
-    await downloadRecording(
-      () => PbxlinkClient.connect({ url: broker.url }),
-      AGENT,
-      { name: `2024/01/15/${NAME}` },
-      {
-        kid: 'bench',
-        privateKey,
-        output: out,
-        timeoutMs: 30_000,
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastPrint > 1000) {
-            lastPrint = now;
-            log(`  ${(p.received / 1024 / 1024).toFixed(0)}/${(p.size / 1024 / 1024).toFixed(0)} MB`);
-          }
+    // Rounds alternate a plain TCP copy and a pbxlink transfer of the same (cached) file, each writing to the
+    // same disk; the best of each is compared, so a burst of load from elsewhere on the box hits both alike.
+    const rounds = 3;
+    let baseline = 0;
+    let rate = 0;
+    let growth = 0;
+    for (let round = 1; round <= rounds; round++) {
+      const tcp = (await tcpCopy(file, join(base, 'tcp.out'))) / 1024 / 1024;
+      await rm(join(base, 'tcp.out'));
+      baseline = Math.max(baseline, tcp);
+      log(`round ${round}: plain TCP copy over loopback ${tcp.toFixed(1)} MB/s`);
+      peakRss = baseRss;
+      const out = join(base, 'got.wav');
+      const t0 = performance.now();
+      let lastPrint = t0;
+      await downloadRecording(
+        () => PbxlinkClient.connect({ url: broker.url }),
+        AGENT,
+        { name: `2024/01/15/${NAME}` },
+        {
+          kid: 'bench',
+          privateKey,
+          output: out,
+          timeoutMs: 30_000,
+          onProgress: (p) => {
+            const now = performance.now();
+            if (now - lastPrint > 1000) {
+              lastPrint = now;
+              log(`  ${(p.received / 1024 / 1024).toFixed(0)}/${(p.size / 1024 / 1024).toFixed(0)} MB`);
+            }
+          },
         },
-      },
-    );
-    const secs = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 120)); // last RSS sample
-    const rate = bytes / secs / 1024 / 1024;
-    if ((await fileSha256(out)) !== (await fileSha256(file)))
-      throw new Error('sha256 mismatch after transfer');
+      );
+      const secs = (performance.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 120)); // last RSS sample
+      if ((await fileSha256(out)) !== (await fileSha256(file)))
+        throw new Error('sha256 mismatch after transfer');
+      await rm(out);
+      const r = bytes / secs / 1024 / 1024;
+      rate = Math.max(rate, r);
+      const g = Math.max(0, peakRss - baseRss) / 1024 / 1024;
+      growth = Math.max(growth, g); // the worst round: RSS growth is a ceiling, not a best case
+      log(
+        `round ${round}: pbxlink recordings.get through Mosquitto ${r.toFixed(1)} MB/s (${secs.toFixed(2)} s, sha256 verified), agent RSS +${g.toFixed(1)} MB`,
+      );
+    }
     log(
-      `pbxlink recordings.get through Mosquitto: ${rate.toFixed(1)} MB/s (${secs.toFixed(2)} s, sha256 verified)`,
-    );
-    const growth = Math.max(0, peakRss - baseRss) / 1024 / 1024;
-    log(
-      `agent RSS ${(baseRss / 1024 / 1024).toFixed(1)} MB before, peak ${(peakRss / 1024 / 1024).toFixed(1)} MB during (growth ${growth.toFixed(1)} MB)`,
+      `best: TCP ${baseline.toFixed(1)} MB/s, pbxlink ${rate.toFixed(1)} MB/s; agent RSS ${(baseRss / 1024 / 1024).toFixed(1)} MB before, worst growth ${growth.toFixed(1)} MB`,
     );
     process.stdout.write(
       `${JSON.stringify({

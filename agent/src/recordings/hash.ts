@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
-/** sha256 (hex) of a file's first `size` bytes (all when absent), read through one reused 256 KiB buffer
+/** sha256 (hex) of a file's first `size` bytes (all when absent), read through one reused 1 MiB buffer
  * (memory independent of the file size, no garbage per read). */
 export async function sha256File(path: string, size?: number, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256');
   const fh = await open(path, 'r');
   try {
     const end = size ?? (await fh.stat()).size;
-    const buf = Buffer.allocUnsafe(Math.min(256 * 1024, Math.max(1, end)));
+    const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(1, end)));
     for (let pos = 0; pos < end; ) {
       signal?.throwIfAborted();
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);

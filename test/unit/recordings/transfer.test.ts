@@ -21,31 +21,34 @@ afterAll(async () => {
 });
 
 describe('sendChunks', () => {
-  it('never has more than `window` publishes unacknowledged, and the chunks rebuild the file', async () => {
-    const got = new Map<number, Buffer>();
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const r = await sendChunks({
-      path: file,
-      size: data.length,
-      offset: 0,
-      chunkSize: 1024,
-      transferId: 't',
-      window: 3,
-      publish: async (_id, i, b) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        got.set(i, Buffer.from(b)); // copy: the sender reuses its buffers after the acknowledgement
-        await new Promise((res) => setTimeout(res, 2));
-        inFlight--;
-      },
-    });
-    expect(maxInFlight).toBe(3);
-    expect(r).toEqual({ chunks_sent: 11, bytes_sent: data.length });
-    expect(
-      Buffer.concat([...got.keys()].sort((a, b) => a - b).map((k) => got.get(k) as Buffer)).equals(data),
-    ).toBe(true);
-  });
+  it.each([3, 5, 8, 16])(
+    'window %i: never more publishes unacknowledged, and the chunks rebuild the file',
+    async (window) => {
+      const got = new Map<number, Buffer>();
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const r = await sendChunks({
+        path: file,
+        size: data.length,
+        offset: 0,
+        chunkSize: 1024,
+        transferId: 't',
+        window,
+        publish: async (_id, i, b) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          got.set(i, Buffer.from(b)); // copy: the sender reuses its buffers after the acknowledgement
+          await new Promise((res) => setTimeout(res, 2));
+          inFlight--;
+        },
+      });
+      expect(maxInFlight).toBe(Math.min(window, 11));
+      expect(r).toEqual({ chunks_sent: 11, bytes_sent: data.length });
+      expect(
+        Buffer.concat([...got.keys()].sort((a, b) => a - b).map((k) => got.get(k) as Buffer)).equals(data),
+      ).toBe(true);
+    },
+  );
 
   it('resumes at offset with indexes going on from offset / chunk_size', async () => {
     const idx: number[] = [];
