@@ -56,12 +56,18 @@ const UNREACHABLE = new Set([
   'ER_DBACCESS_DENIED_ERROR',
 ]);
 
-/** Maps a driver error to a PbxlinkError: connection faults → unavailable (retryable), others → internal. */
+/** Maps a driver error to a PbxlinkError: connection faults → unavailable (retryable), a full pool queue → busy, others → internal. */
 export function toDbError(e: unknown): PbxlinkError {
   if (isPbxlinkError(e)) return e;
   const err = e as { code?: string; errno?: number; fatal?: boolean; message?: string };
   const code = err?.code ?? 'UNKNOWN';
   const text = err?.message ?? String(e);
+  if (/queue limit reached/i.test(text)) {
+    return new PbxlinkError('busy', 'database pool queue is full; retry later', {
+      cause: e,
+      retryable: true,
+    });
+  }
   if (err?.fatal || UNREACHABLE.has(code)) {
     return new PbxlinkError('unavailable', `database unreachable: ${code}: ${text}`, {
       cause: e,
