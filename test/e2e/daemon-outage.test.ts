@@ -227,3 +227,64 @@ describe('daemon: agent restarted while the broker is down', () => {
     90_000,
   );
 });
+
+describe('daemon: outbox bound hit while the broker is down', () => {
+  let pbx: TestPbx | undefined;
+  let consumer: Consumer | undefined;
+
+  afterEach(async () => {
+    await consumer?.close();
+    await pbx?.close();
+  });
+
+  it('the oldest events go, the newest arrive, and outbox.dropped counts exactly the missing seqs', async () => {
+    const s = await setup('bound');
+    pbx = s.pbx;
+    consumer = s.consumer;
+    const c = consumer;
+    const config = writeAgentConfig(pbx, 'small-outbox', {
+      ...FAST_RECONNECT,
+      outbox: { max_bytes: 65_536 },
+    });
+    await startAgentProcess(pbx, { config });
+    await waitReady(c);
+
+    await pbx.broker.stop();
+    // ~100 calls of ~6 envelopes each: far more than 64 KB of outbox.
+    const load = await pbx.sim.runLoad({ scenario: ['internal', 'busy'], ratePerSec: 50, durationMs: 2000 });
+    expect(load.failed).toBe(0);
+    const last = (await pbx.sim.runScenario('internal', { speed: 0 })).linkedid;
+    await until(
+      () => outboxLines(pbx!.stateDir, '/events/call.ended', last) === 1,
+      10_000,
+      'last call spooled',
+    );
+    await pbx.broker.start();
+
+    await c.waitFor(() => c.on('/events/outbox.dropped').length > 0, 20_000, 'outbox.dropped');
+    await c.waitFor(
+      () => c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === last),
+      10_000,
+      'call.ended of the newest call',
+    );
+    await sleep(1000);
+
+    const reports = c.on('/events/outbox.dropped');
+    expect(reports).toHaveLength(1);
+    const { dropped, since } = reports[0]!.payload.data;
+    expect(dropped).toBeGreaterThan(0);
+    expect(Number.isNaN(Date.parse(since))).toBe(false);
+    const all = envelopes(c.seen);
+    expect(reusedSeqs(all)).toEqual([]);
+    // A consumer can tell what it lost: the gap in seq is exactly the reported count.
+    expect(seqGaps(all)).toHaveLength(dropped);
+    // Oldest first: fewer calls ended than were made, and the report follows the replayed events.
+    const callsMade = load.started + 1;
+    expect(c.on('/events/call.ended').length).toBeLessThan(callsMade);
+    const got = live(c);
+    expect(outOfOrder(got)).toEqual([]);
+    const reportSeq = reports[0]!.payload.seq as number;
+    const replayed = got.filter((e) => e.type.startsWith('call.') || e.type === 'cdr.new');
+    expect(Math.max(...replayed.map((e) => e.seq))).toBeLessThan(reportSeq);
+  }, 60_000);
+});
