@@ -58,6 +58,24 @@ describe('replay cache', () => {
     ).toEqual(['live', 'old']);
   });
 
+  it('prune compacts the file once most of it is expired', () => {
+    const c = PersistentReplayCache.open(dir(), NOW, { log });
+    for (let i = 0; i < 3000; i++) {
+      c.claim(`jti-${i}`, 'h'.repeat(64), NOW + 10, NOW);
+      c.store(`jti-${i}`, { replies: ['r'.repeat(300)], omitted: 0, outcome: 'ok' });
+    }
+    c.claim('live', 'h', NOW + 290, NOW);
+    const before = c.fileSize();
+    expect(before).toBeGreaterThan(1024 * 1024);
+    c.prune(NOW + 100);
+    expect(c.size).toBe(1);
+    expect(c.fileSize()).toBeLessThan(200);
+    // Still appending after the rewrite.
+    expect(c.claim('later', 'h', NOW + 200, NOW + 100)).toBe('new');
+    expect(c.fileSize()).toBeGreaterThan(50);
+    c.close();
+  });
+
   it('ignores a torn last line and garbage lines', () => {
     const d = dir();
     const c = PersistentReplayCache.open(d, NOW, { log });
