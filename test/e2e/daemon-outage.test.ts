@@ -102,6 +102,11 @@ describe('daemon: broker down for 30 s while calls happen', () => {
     );
     await c.waitFor(() => c.on('/events/cdr.new').length >= linkedids.length, 10_000, 'a cdr.new per call');
     await sleep(1000);
+    // The same process is online again: its birth was published anew after the reconnect.
+    const births = c.on('/status').filter((x) => x.payload.online === true);
+    expect(births.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(births.map((b) => b.payload.boot_id)).size).toBe(1);
+    expect(c.on('/status').at(-1)!.payload.online).toBe(true);
 
     // Every event the simulator caused: one call.started, one call.ended and one cdr.new per call.
     const got = live(c);
