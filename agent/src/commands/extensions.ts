@@ -1,5 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { Enum, NoArgs } from '../../../protocol/src/schemas/common';
+import type { Static } from '@sinclair/typebox';
+import { NoArgs } from '../../../protocol/src/schemas/common';
 import {
   ExtensionsCreateArgs,
   ExtensionsDeleteArgs,
@@ -47,35 +47,11 @@ export interface ExtensionCommandDeps {
   log?: Logger;
 }
 
-/** `kind` picks an extension (default) or SIP trunk `account` = trunk number (§8.2 `tr-peer-<n>`). */
-const Kind = Type.Optional(
-  Enum(['extension', 'trunk'], { description: "'trunk': account is the trunk number" }),
-);
-/** sip.conf register string of a trunk (`user[:secret[:authuser]]@host[:port][/exten]`), '' removes it. */
-const Register = Type.Optional(
-  Type.String({
-    maxLength: 255,
-    pattern:
-      '^([A-Za-z0-9_.+-]{1,80}(:[!-9<-?A-~]{0,128})?(:[A-Za-z0-9_.+-]{1,80})?@[A-Za-z0-9.-]{1,255}(:[0-9]{1,5})?(/[A-Za-z0-9_+*#-]{1,80})?)?$',
-  }),
-);
-/** The protocol's args plus what trunks need (see the report: to be added to protocol/src/schemas/extensions.ts). */
-export const CreateArgs = Type.Object(
-  { ...ExtensionsCreateArgs.properties, kind: Kind, register: Register },
-  { additionalProperties: false },
-);
-export const UpdateArgs = Type.Object(
-  { ...ExtensionsUpdateArgs.properties, kind: Kind, register: Register },
-  { additionalProperties: false },
-);
-export const DeleteArgs = Type.Object(
-  { ...ExtensionsDeleteArgs.properties, kind: Kind },
-  { additionalProperties: false },
-);
-export const GetArgs = Type.Object(
-  { ...ExtensionsGetArgs.properties, kind: Kind },
-  { additionalProperties: false },
-);
+/** The args schemas are the protocol's (kind and register for trunks included). */
+const CreateArgs = ExtensionsCreateArgs;
+const UpdateArgs = ExtensionsUpdateArgs;
+const DeleteArgs = ExtensionsDeleteArgs;
+const GetArgs = ExtensionsGetArgs;
 
 /** Fields that exist only on an extension's users row (a trunk has none). */
 const USER_ONLY = ['voicemail', 'outboundcid', 'ringtimer'] as const;

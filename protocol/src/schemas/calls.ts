@@ -54,7 +54,10 @@ export const CallsState = Type.Object(
     calls: Type.Array(Call),
     count: Type.Optional(Type.Integer({ minimum: 0, description: 'live calls in all' })),
     truncated: Type.Optional(
-      Type.Boolean({ description: 'the snapshot holds fewer than `count` calls to stay within the size limit; calls.list has all' }),
+      Type.Boolean({
+        description:
+          'the snapshot holds fewer than `count` calls to stay within the size limit; calls.list has all',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -86,3 +86,14 @@ export const PbxInfo = Type.Object({
   chan_sip: Nullable(Type.Boolean()),
   pjsip: Nullable(Type.Boolean()),
 });
+
+/** What a `dry_run` write would do: the exact table rows and AstDB keys, in the order they would be written. */
+export const ChangePlan = Type.Object(
+  {
+    rows: Type.Array(Type.Unknown(), { description: 'SQL row operations (table, op, row)' }),
+    astdb: Type.Array(Type.Unknown(), {
+      description: 'AstDB operations (put/del/deltree, family, key, value)',
+    }),
+  },
+  { additionalProperties: false },
+);

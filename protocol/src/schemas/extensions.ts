@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Applied, Enum, Nullable } from './common';
+import { Applied, ChangePlan, Enum, Nullable } from './common';
 
 /** Extension number (`users.extension`, `devices.id`, `sip.id`; reference §8.2): digits, ≤ 20. */
 export const Account = Type.String({
@@ -77,40 +77,65 @@ const SipFields = {
   ),
 };
 
+/** `kind` picks an extension (default) or a SIP trunk, whose `account` is the trunk number (§8.2 `tr-peer-<n>`). */
+const Kind = Type.Optional(
+  Enum(['extension', 'trunk'], {
+    description: "'trunk': account is the FreePBX trunk number (sip ids tr-peer-<n>, tr-reg-<n>)",
+  }),
+);
+/** sip.conf register string of a trunk (`user[:secret[:authuser]]@host[:port][/exten]`); '' removes it. */
+const Register = Type.Optional(
+  Type.String({
+    maxLength: 255,
+    pattern:
+      '^([A-Za-z0-9_.+-]{1,80}(:[!-9<-?A-~]{0,128})?(:[A-Za-z0-9_.+-]{1,80})?@[A-Za-z0-9.-]{1,255}(:[0-9]{1,5})?(/[A-Za-z0-9_+*#-]{1,80})?)?$',
+    description: "trunks only: user[:secret[:authuser]]@host[:port][/exten]; '' removes it",
+  }),
+);
+
 /** The SIP field names an extension write may carry (every key of the create args but `account`/`dry_run`). */
 export const EXTENSION_FIELDS = Object.keys(SipFields).filter((k) => k !== 'dry_run');
 
 /** `extensions.create` args (seed `addextension`): `account` plus SIP fields; FreePBX defaults fill the rest. */
 export const ExtensionsCreateArgs = Type.Object(
-  { account: Account, ...SipFields },
+  { account: Account, kind: Kind, register: Register, ...SipFields },
   { additionalProperties: false },
 );
 /** `extensions.update` args (seed `updateextension`): `account` plus the fields to change. */
 export const ExtensionsUpdateArgs = Type.Object(
-  { account: Account, ...SipFields },
+  { account: Account, kind: Kind, register: Register, ...SipFields },
   { additionalProperties: false },
 );
 /** `extensions.delete` args (seed `deleteextension`). */
 export const ExtensionsDeleteArgs = Type.Object(
-  { account: Account, dry_run: Type.Optional(Type.Boolean()) },
+  { account: Account, kind: Kind, dry_run: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
 /** `extensions.get` args. */
-export const ExtensionsGetArgs = Type.Object({ account: Account }, { additionalProperties: false });
+export const ExtensionsGetArgs = Type.Object(
+  { account: Account, kind: Kind },
+  { additionalProperties: false },
+);
 
-/** One extension in `extensions.list` (seed `sipextensions`). */
+/** One extension or trunk in `extensions.list` (seed `sipextensions`): who it is, then every `sip` keyword
+ * flat under its own name (deny, secret, dtmfmode, canreinvite, context, host, …); secrets are "********"
+ * without scope `secrets:read`. */
 export const ExtensionSummary = Type.Object(
   {
-    account: Type.String({ maxLength: 20 }),
+    account: Type.String({
+      maxLength: 20,
+      description: "extension number, or the sip id of a trunk ('tr-peer-1')",
+    }),
     tech: Type.String({ maxLength: 10 }),
-    name: Nullable(Type.String({ maxLength: 50 })),
+    trunk: Type.Boolean(),
+    name: Nullable(Type.String({ maxLength: 80 })),
     dial: Nullable(Type.String({ maxLength: 50 })),
     context: Nullable(Type.String({ maxLength: 80 })),
     host: Nullable(Type.String({ maxLength: 255 })),
     type: Nullable(Type.String({ maxLength: 16 })),
     callerid: Nullable(Type.String({ maxLength: 255 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: Type.String({ maxLength: 255 }) },
 );
 
 /** `extensions.list` part data (a page of extensions; the final reply carries the count). */
@@ -148,6 +173,7 @@ export const ExtensionsWriteResult = Type.Object(
     dry_run: Type.Boolean(),
     fields: Type.Array(Type.String({ maxLength: 30 }), { maxItems: 200 }),
     applied: Nullable(Applied),
+    plan: Type.Optional(ChangePlan),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Applied, Enum, Nullable } from './common';
+import { Applied, ChangePlan, Enum, Nullable } from './common';
 import { Account } from './extensions';
 
 /** Follow-me strategies (reference §10.2; same list in FreePBX 2.8, 2.11, 13). */
@@ -53,6 +53,12 @@ const FollowmeFields = {
   pre_ring: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
   ringing: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9_-]{1,80}$', maxLength: 80, description: "'Ring' or a MoH class" }),
+  ),
+  enabled: Type.Optional(
+    Type.Boolean({
+      description:
+        'follow-me active (AstDB ddial DIRECT) or not (EXTENSION: calls ring the extension only); default on create: FOLLOWME_DISABLED',
+    }),
   ),
   dry_run: Type.Optional(Type.Boolean()),
 };
@@ -115,6 +121,7 @@ export const FollowmeWriteResult = Type.Object(
     dry_run: Type.Boolean(),
     fields: Type.Array(Type.String({ maxLength: 30 }), { maxItems: 50 }),
     applied: Nullable(Applied),
+    plan: Type.Optional(ChangePlan),
   },
   { additionalProperties: false },
 );

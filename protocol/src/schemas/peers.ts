@@ -45,7 +45,10 @@ export const PeersState = Type.Object(
     peers: Type.Array(Peer),
     count: Type.Optional(Type.Integer({ minimum: 0, description: 'peers in all' })),
     truncated: Type.Optional(
-      Type.Boolean({ description: 'the snapshot holds fewer than `count` peers to stay within the size limit; peers.list has all' }),
+      Type.Boolean({
+        description:
+          'the snapshot holds fewer than `count` peers to stay within the size limit; peers.list has all',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -55,7 +58,10 @@ export const PeersState = Type.Object(
 export const PeersListPart = Type.Object({ peers: Type.Array(Peer) }, { additionalProperties: false });
 
 /** Final data of a list command streamed in parts. */
-export const ListCount = Type.Object({ count: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const ListCount = Type.Object(
+  { count: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 
 /** `peer.status` event data (AMI PeerStatus, reference §5.6). */
 export const PeerStatusEvent = Type.Object(

@@ -149,7 +149,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   cmd(
     'extensions.update',
     'extensions:write',
-    'Change fields of a SIP extension (reference §9.2: delete + re-add).',
+    'Change only the given fields of a SIP extension or trunk (read-modify-write; every other field is kept).',
     ExtensionsUpdateArgs,
     ExtensionsWriteResult,
   ),

@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { extensionSipRows, planUpdateExtension } from '../../../agent/src/pbx/freepbx/extension-plan';
 import { checkCallerId, checkIpMaskList } from '../../../agent/src/pbx/freepbx/field-checks';
-import { normalizeGrplist, planUpdateFollowme } from '../../../agent/src/pbx/freepbx/followme-plan';
+import {
+  DEFAULT_FOLLOWME_SETTINGS,
+  normalizeGrplist,
+  planCreateFollowme,
+  planUpdateFollowme,
+} from '../../../agent/src/pbx/freepbx/followme-plan';
 import { KeyedMutex } from '../../../agent/src/pbx/freepbx/keyed-mutex';
 import type { Snapshot } from '../../../agent/src/pbx/freepbx/sql-changes';
 import { maskRegister, maskSip } from '../../../agent/src/pbx/freepbx/sql-extensions';
@@ -154,6 +159,38 @@ describe('follow-me update', () => {
     expect(plan.astdb).toEqual([
       { op: 'put', family: 'AMPUSER', key: '5/followme/grpconf', value: 'ENABLED' },
     ]);
+  });
+});
+
+describe('follow-me enabled (AstDB ddial, reference §10.2)', () => {
+  const users: Snapshot = [
+    { scope: { table: 'users', column: 'extension', value: '7' }, rows: [{ extension: '7' }] },
+  ];
+  const ddialOf = (astdb: Array<{ key?: string; value?: string }>) =>
+    astdb.find((o) => o.key === '7/followme/ddial')?.value;
+
+  it('a new follow-me follows FOLLOWME_DISABLED unless enabled is given', () => {
+    expect(ddialOf(planCreateFollowme({ grpnum: '7' }, users, DEFAULT_FOLLOWME_SETTINGS).astdb)).toBe(
+      'EXTENSION',
+    );
+    expect(
+      ddialOf(planCreateFollowme({ grpnum: '7', enabled: true }, users, DEFAULT_FOLLOWME_SETTINGS).astdb),
+    ).toBe('DIRECT');
+  });
+
+  it('update switches it on or off without touching the row', () => {
+    const snap: Snapshot = [
+      {
+        scope: { table: 'findmefollow', column: 'grpnum', value: '7' },
+        rows: [{ grpnum: '7', strategy: 'ringallv2', grptime: 20 }],
+      },
+      ...users,
+    ];
+    const on = planUpdateFollowme({ grpnum: '7', enabled: true }, snap);
+    expect(on.db).toEqual([]);
+    expect(on.fields).toEqual(['enabled']);
+    expect(ddialOf(on.astdb)).toBe('DIRECT');
+    expect(ddialOf(planUpdateFollowme({ grpnum: '7', enabled: false }, snap).astdb)).toBe('EXTENSION');
   });
 });
 

@@ -22,6 +22,8 @@ export interface FollowmeArgs {
   toolate_id?: number | null;
   pre_ring?: number;
   ringing?: string;
+  /** Follow-me on (AstDB ddial DIRECT) or off (EXTENSION: calls go straight to the extension; §10.2). */
+  enabled?: boolean;
   dry_run?: boolean;
 }
 
@@ -119,6 +121,11 @@ function mirroredKeys(g: string, row: Row): AstDbOp[] {
   return ops;
 }
 
+/** AstDB `followme/ddial`: DIRECT = follow-me active, EXTENSION = disabled (reference §10.2). */
+function ddial(enabled: boolean): string {
+  return enabled ? 'DIRECT' : 'EXTENSION';
+}
+
 function checkConf(row: Row, problems: FieldProblem[]): void {
   if (row.needsconf === 'CHECKED' && !CONF_STRATEGIES.test(String(row.strategy))) {
     problems.push({
@@ -163,11 +170,11 @@ export function planCreateFollowme(
   throwProblems('followme.create', problems);
   const astdb: AstDbOp[] = [
     ...mirroredKeys(g, row),
-    ampPut(g, 'followme/ddial', settings.disabled ? 'EXTENSION' : 'DIRECT'),
+    ampPut(g, 'followme/ddial', ddial(args.enabled ?? !settings.disabled)),
     ampPut(g, 'followme/changecid', 'default'),
     ampPut(g, 'followme/fixedcid', ''),
   ];
-  const fields = Object.keys(row).filter((k) => k !== 'grpnum');
+  const fields = [...Object.keys(row).filter((k) => k !== 'grpnum'), 'enabled'];
   return {
     kind: 'followme',
     action: 'create',
@@ -191,11 +198,18 @@ export function planUpdateFollowme(args: FollowmeArgs, snap: Snapshot): ChangePl
   for (const [k, v] of Object.entries(given)) if (String(cur[k] ?? '') !== String(v ?? '')) changed[k] = v;
   checkConf({ ...cur, ...changed }, problems);
   throwProblems('followme.update', problems);
-  const fields = Object.keys(changed);
-  const db: DbChange[] = fields.length
+  const columns = Object.keys(changed);
+  const db: DbChange[] = columns.length
     ? [{ op: 'update', table: 'findmefollow', where: { grpnum: g }, set: changed }]
     : [];
-  return { kind: 'followme', action: 'update', id: g, fields, db, astdb: mirroredKeys(g, changed) };
+  const astdb = mirroredKeys(g, changed);
+  const fields = [...columns];
+  // ddial lives in AstDB only (§10.2); the caller's current value is not known here, so it is written when given.
+  if (args.enabled !== undefined) {
+    astdb.push(ampPut(g, 'followme/ddial', ddial(args.enabled)));
+    fields.push('enabled');
+  }
+  return { kind: 'followme', action: 'update', id: g, fields, db, astdb };
 }
 
 /** followme.delete (§9.2 step 3, §10.3): the row, then deltree AMPUSER/<grpnum>/followme. */
