@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { CdrPartWriter } from '../../../agent/src/pbx/cdr/part-writer';
+import { CdrPartWriter, rowJsonSize } from '../../../agent/src/pbx/cdr/part-writer';
 
 function sink(maxPayloadBytes: number) {
   const parts: Record<string, unknown>[] = [];
@@ -86,4 +86,34 @@ describe('CdrPartWriter', () => {
     await blocked;
     expect(w.parts).toBe(2);
   });
+});
+
+describe('rowJsonSize', () => {
+  const samples: unknown[] = [
+    {},
+    [],
+    { a: 'x', b: 1, c: null, d: '' },
+    [
+      '2026-01-01 00:00:00',
+      'a"b',
+      'back\\slash',
+      'tab\there',
+      'ünïcödé',
+      '日本',
+      '\u0001',
+      3.25,
+      -7,
+      0,
+      null,
+    ],
+    { clid: '"Caller 100" <100>', src: '1%00', n: 12345678901, ok: true, no: false, u: undefined },
+    { emoji: '📞 call', ctl: '\u007f\u0080', q: "O'Brien" },
+    [Number.NaN, Number.POSITIVE_INFINITY, 1e21, 1e-7],
+  ];
+  test.each(samples.map((s) => [JSON.stringify(s), s]))(
+    '%s: equals the UTF-8 length of JSON.stringify',
+    (_, s) => {
+      expect(rowJsonSize(s)).toBe(Buffer.byteLength(JSON.stringify(s)));
+    },
+  );
 });

@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import type { CdrColumns } from '../../../agent/src/pbx/cdr/columns';
 import { decodeCursor, encodeCursor } from '../../../agent/src/pbx/cdr/cursor';
-import { buildBoundaryQuery, buildCdrQuery, escapeLike, filterConditions } from '../../../agent/src/pbx/cdr/query-builder';
+import {
+  buildBoundaryQuery,
+  buildCdrQuery,
+  escapeLike,
+  filterConditions,
+} from '../../../agent/src/pbx/cdr/query-builder';
 
 const cols = (names: string[]): CdrColumns => ({
   names,
@@ -124,9 +129,13 @@ describe('buildCdrQuery', () => {
     expect(q.sql).toContain('WHERE `calldate` <= ? ORDER BY');
     expect(q.params).toEqual(['2026-01-02 00:00:00', 11]);
     const b = buildBoundaryQuery({ order: 'desc', status: 'BUSY' }, FPBX, T, undefined, 10);
-    expect(b.sql).toBe('SELECT `calldate` FROM `asteriskcdrdb`.`cdr` WHERE `disposition` = ? ORDER BY `calldate` DESC LIMIT 1 OFFSET ?');
+    expect(b.sql).toBe(
+      'SELECT `calldate` FROM `asteriskcdrdb`.`cdr` WHERE `disposition` = ? ORDER BY `calldate` DESC LIMIT 1 OFFSET ?',
+    );
     expect(b.params).toEqual(['BUSY', 10]);
-    expect(buildCdrQuery({ order: 'desc' }, FPBX, T, undefined, 11, '2026-01-02 00:00:00').sql).toContain('`calldate` >= ?');
+    expect(buildCdrQuery({ order: 'desc' }, FPBX, T, undefined, 11, '2026-01-02 00:00:00').sql).toContain(
+      '`calldate` >= ?',
+    );
   });
 
   test('refuses an unsafe identifier from the table description', () => {

@@ -4,6 +4,36 @@ import { PbxlinkError } from '../../core/errors';
 
 const gzipAsync = promisify(gzip);
 
+/** Printable ASCII that JSON writes as is (no `"`, no `\\`): its JSON size is its length plus the quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function valueSize(v: unknown): number {
+  if (typeof v === 'string') return PLAIN.test(v) ? v.length + 2 : Buffer.byteLength(JSON.stringify(v));
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
+  if (v === null || v === undefined) return 4;
+  if (typeof v === 'boolean') return v ? 4 : 5;
+  return Buffer.byteLength(JSON.stringify(v) ?? 'null');
+}
+
+/** UTF-8 byte length of JSON.stringify(row) for a flat row (object of scalars or array), without building the text. */
+export function rowJsonSize(row: unknown): number {
+  if (Array.isArray(row)) {
+    let n = 1 + Math.max(0, row.length - 1) + 1;
+    for (const v of row) n += valueSize(v);
+    return n;
+  }
+  if (row === null || typeof row !== 'object') return valueSize(row);
+  let n = 2;
+  let first = true;
+  for (const k in row as Record<string, unknown>) {
+    const v = (row as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    n += (first ? 0 : 1) + valueSize(k) + 1 + valueSize(v);
+    first = false;
+  }
+  return n;
+}
+
 /** Where parts go: CommandContext.part and its size limit (the reply envelope is already accounted for). */
 export interface PartSink {
   readonly maxPayloadBytes: number;
@@ -70,8 +100,9 @@ export class CdrPartWriter {
   /** Adds one row (an object, or an array in `columns` order). Returns a promise only when a part had to be
    * sent first (and the window of unacknowledged parts is full): callers await it, which pauses the reading. */
   add(row: unknown): void | Promise<void> {
-    const json = JSON.stringify(row);
-    const size = Buffer.byteLength(json);
+    // plain parts: the size is computed (no JSON text built twice); gzip needs the text anyway
+    const json = this.fmt.compress ? JSON.stringify(row) : '';
+    const size = this.fmt.compress ? Buffer.byteLength(json) : rowJsonSize(row);
     this.rawBytes += size;
     const extra = size + (this.pieces.length > 0 ? 1 : 0);
     let full = false;
