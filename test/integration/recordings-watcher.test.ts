@@ -1,4 +1,14 @@
-import { appendFile, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -146,6 +156,31 @@ describe('recordings watcher', () => {
     await sleep(1500);
     expect(paths()).toEqual([]);
   });
+
+  it('a large history (3000 files older than the floor) is not announced; a new file among it is', async () => {
+    const first = startWatcher(); // creates the state (floor = now)
+    await sleep(300);
+    await first.w.stop();
+    const old = new Date(Date.now() - 3 * 24 * 3600_000);
+    for (let d = 1; d <= 30; d++) {
+      const dir = join(root, `2023/11/${String(d).padStart(2, '0')}`);
+      await mkdir(dir, { recursive: true });
+      for (let i = 0; i < 100; i++) {
+        const p = join(
+          dir,
+          `exten-1-2-202311${String(d).padStart(2, '0')}-0000${String(i % 60).padStart(2, '0')}-${d}.${i}.wav`,
+        );
+        await writeFile(p, wavHeader(0));
+        await utimes(p, old, old);
+      }
+    }
+    const { publisher, paths } = startWatcher();
+    await sleep(300);
+    await wav(join(root, '2024/01/15', 'exten-1-2-20240115-000001-7.1.wav'), 1);
+    await publisher.waitFor(() => paths().length === 1, 8000, 'the new file');
+    await sleep(800);
+    expect(paths()).toEqual(['2024/01/15/exten-1-2-20240115-000001-7.1.wav']);
+  }, 30_000);
 
   it('survives the monitor folder removed and recreated', async () => {
     const { w, publisher, paths } = startWatcher();

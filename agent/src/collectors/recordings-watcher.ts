@@ -148,7 +148,10 @@ export class RecordingsWatcher implements Module {
         const rel = relative(root, p);
         if (rel === '' || rel.startsWith('..')) return false;
         if (rel.split(sep).some((part) => part.startsWith('.'))) return true;
-        return !!st?.isFile() && splitExtension(rel.split(sep).pop() ?? '').format === '';
+        if (!st?.isFile()) return false;
+        // Files below the announced floor are history: not tracked at all, so a PBX with years of recordings
+        // costs no write-finish polling and no per-file state at start.
+        return splitExtension(rel.split(sep).pop() ?? '').format === '' || !!this.store?.isOld(st.mtimeMs);
       },
     });
     this.watcher = w;

@@ -54,6 +54,11 @@ export class SeenStore {
     return mtimeMs < this.floor || this.entries.has(rel);
   }
 
+  /** True when a file this old counts as announced whatever its name (below the floor). */
+  isOld(mtimeMs: number): boolean {
+    return mtimeMs < this.floor;
+  }
+
   /** Records an announcement. */
   add(rel: string, mtimeMs: number): void {
     this.entries.set(rel, mtimeMs);
