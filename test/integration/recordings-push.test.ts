@@ -165,7 +165,7 @@ describe('push mode', () => {
     }
   }, 30_000);
 
-  it('MQTT: a recording.push event, then every chunk on P/A/blob/<transfer_id>/<index>, reassembling to the same sha256', async () => {
+  it('MQTT: a recording.push event, then every chunk on P/A/blob/<transfer_id>/<index>; a lost link retries under a new transfer id', async () => {
     const broker: MosquittoBroker = await startMosquitto();
     const topics = agentTopics('pbxlink/v1', 'pbx-push');
     const agentSide = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
@@ -173,14 +173,19 @@ describe('push mode', () => {
     const root = join(base, 'mqtt-monitor');
     await mkdir(root, { recursive: true });
     const metas: Array<Record<string, any>> = [];
-    const chunks = new Map<number, Buffer>();
+    const byTransfer = new Map<string, Map<number, Buffer>>();
     consumer.on('message', (topic, payload) => {
       if (topic === topics.event('recording.push')) metas.push(JSON.parse(payload.toString()).data);
-      else chunks.set(Number(topic.split('/').pop()), payload);
+      else {
+        const [id, index] = topic.split('/').slice(-2) as [string, string];
+        if (!byTransfer.has(id)) byTransfer.set(id, new Map());
+        byTransfer.get(id)?.set(Number(index), payload);
+      }
     });
     await consumer.subscribeAsync([topics.event('recording.push'), `pbxlink/v1/pbx-push/blob/#`], { qos: 1 });
     const { ctx, log } = context();
     let seq = 0;
+    let blobCalls = 0;
     const pusher = new RecordingPusher({
       target: {
         mode: 'mqtt',
@@ -191,12 +196,16 @@ describe('push mode', () => {
             JSON.stringify({ v: 1, agent: 'pbx-push', seq: ++seq, type, data }),
             { qos: 1 },
           ),
+        // The first attempt loses the link at chunk 5: the push is retried under a new transfer id.
         publishBlob: (id, i, bytes) =>
-          agentSide.publishAsync(topics.blob(id, i), Buffer.from(bytes), { qos: 1 }).then(() => {}),
+          ++blobCalls === 5
+            ? Promise.reject(new Error('link down'))
+            : agentSide.publishAsync(topics.blob(id, i), Buffer.from(bytes), { qos: 1 }).then(() => {}),
         blobTopic: (id) => `pbxlink/v1/pbx-push/blob/${id}`,
       },
       clock: systemClock,
       log,
+      backoff: { initialMs: 50, maxMs: 100 },
     });
     const w = new RecordingsWatcher({
       root,
@@ -209,9 +218,13 @@ describe('push mode', () => {
       await new Promise((r) => setTimeout(r, 300));
       const name = 'q-600-555-20240115-120000-1705320000.5.wav';
       await writeWav(join(root, name), 2 * 1024 * 1024, 32 * 1024);
-      await until(() => metas.length === 1 && chunks.size === metas[0]?.chunks, 15_000, 'pushed chunks');
-      const meta = metas[0] as Record<string, any>;
+      await until(() => pusher.stats.pushed === 1, 15_000, 'push done');
+      expect(metas).toHaveLength(2); // the failed attempt, then the complete one
+      const meta = metas[1] as Record<string, any>;
+      expect(meta.transfer_id).not.toBe(metas[0]?.transfer_id);
       expect(meta).toMatchObject({ name, offset: 0, topic: `pbxlink/v1/pbx-push/blob/${meta.transfer_id}` });
+      const chunks = byTransfer.get(meta.transfer_id) ?? new Map<number, Buffer>();
+      await until(() => chunks.size === meta.chunks, 5000, 'every chunk of the second transfer');
       const whole = Buffer.concat(
         [...chunks.keys()].sort((x, y) => x - y).map((k) => chunks.get(k) as Buffer),
       );
