@@ -14,8 +14,8 @@ export interface MqttPushTarget {
   /** Publishes one chunk, resolving on PUBACK; rejects while the link is down. */
   publishBlob(transferId: string, index: number, bytes: Uint8Array): Promise<void>;
   blobTopic(transferId: string): string;
-  /** Largest payload allowed (default 96 KB − envelope room). */
-  maxPayloadBytes?: number;
+  /** Largest payload allowed now (the link's current packet limit minus topic room); default 96 KB − 512. */
+  maxPayloadBytes?: () => number;
 }
 
 /** Push by HTTPS PUT to a URL made from a template per recording. */
@@ -121,7 +121,7 @@ export class RecordingPusher {
       });
       return await putOnce({ url, ca: t.ca, timeoutMs: t.timeoutMs }, file.abs, file.size, attempt);
     }
-    const chunkSize = chunkSizeFor(t.maxPayloadBytes ?? 96 * 1024 - 512);
+    const chunkSize = chunkSizeFor(t.maxPayloadBytes?.() ?? 96 * 1024 - 512);
     const transferId = newTransferId();
     t.publishEvent('recording.push', {
       transfer_id: transferId,
