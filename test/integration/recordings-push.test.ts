@@ -30,6 +30,8 @@ const puts: Array<{ path: string; range: string | undefined; bytes: number }> = 
 /** Paths whose first full PUT is cut after half the body; paths answered 503 once. */
 const cutOnce = new Set<string>();
 const failOnce = new Set<string>();
+/** Paths always answered 403 (a refusal: not retried). */
+const forbid = new Set<string>();
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'pbxl-rpush-'));
@@ -44,6 +46,12 @@ beforeAll(async () => {
       const parts: Buffer[] = [];
       let got = 0;
       const entry = store.get(path);
+      if (forbid.has(path)) {
+        req.resume();
+        puts.push({ path, range, bytes: 0 });
+        res.writeHead(403).end();
+        return;
+      }
       if (failOnce.delete(path)) {
         req.resume();
         res.writeHead(503).end();
@@ -116,7 +124,7 @@ async function until(cond: () => boolean, ms: number, what: string) {
 }
 
 describe('push mode', () => {
-  it('HTTPS PUT to the URL template; an upload cut midway resumes with Content-Range; a 503 is retried', async () => {
+  it('HTTPS PUT to the URL template; an upload cut midway resumes with Content-Range; a 503 is retried; a 403 is not', async () => {
     const root = join(base, 'https-monitor');
     await mkdir(join(root, '2024/01/15'), { recursive: true });
     const { ctx, log } = context();
@@ -143,10 +151,14 @@ describe('push mode', () => {
     const b = 'out-555-200-20240115-093500-1705307700.40.wav';
     const pa = `/up/pbx-1/1705307412.34/2024/01/15/${a}`;
     const pb = `/up/pbx-1/1705307700.40/2024/01/15/${b}`;
+    const c = 'out-556-200-20240115-093600-1705307760.41.wav';
+    const pc = `/up/pbx-1/1705307760.41/2024/01/15/${c}`;
     cutOnce.add(pa);
     failOnce.add(pb);
+    forbid.add(pc);
     await writeWav(join(root, '2024/01/15', a), 3 * 1024 * 1024, 64 * 1024);
     await writeWav(join(root, '2024/01/15', b), 200_000, 8192);
+    await writeWav(join(root, '2024/01/15', c), 1000, 8192);
     try {
       await until(() => pusher.stats.pushed === 2, 15_000, 'both uploads');
       expect(
@@ -158,7 +170,8 @@ describe('push mode', () => {
       const resumed = puts.filter((p) => p.path === pa && p.range && !p.range.startsWith('bytes */'));
       expect(resumed).toHaveLength(1);
       expect(Number(/^bytes (\d+)-/.exec(resumed[0]?.range ?? '')?.[1])).toBeGreaterThan(1024 * 1024); // not from 0
-      expect(pusher.stats.failed).toBe(0);
+      await until(() => pusher.stats.failed === 1, 5000, 'the refused upload');
+      expect(puts.filter((p) => p.path === pc)).toHaveLength(1); // 403: given up at once, not retried
     } finally {
       pusher.stop();
       await w.stop();

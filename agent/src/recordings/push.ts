@@ -97,7 +97,9 @@ export class RecordingPusher {
           return true;
         }
       } catch (e) {
-        if ((e as { code?: string }).code === 'internal' && this.opts.target.mode === 'https') {
+        // A refusal (HTTP 4xx) or a bad URL template will not get better by retrying.
+        const code = (e as { code?: string }).code;
+        if (this.opts.target.mode === 'https' && (code === 'internal' || code === 'invalid_args')) {
           this.opts.log?.warn({ path: data.path, err: (e as Error).message }, 'recording push refused');
           return false;
         }
