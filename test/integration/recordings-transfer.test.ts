@@ -105,6 +105,14 @@ describe('recordings.get through a real Mosquitto', () => {
     expect((await readFile(join(out, 'empty.wav'))).equals(await readFile(join(root, DAY, EMPTY)))).toBe(
       true,
     );
+    // A file with no bytes at all (a recording cut before MixMonitor wrote its header) arrives as such.
+    await writeFile(join(root, DAY, 'zero-1-2-20240115-000000-1.0.wav'), Buffer.alloc(0));
+    const r = await fetch(`${DAY}/zero-1-2-20240115-000000-1.0.wav`, 'zero.wav');
+    expect(r).toMatchObject({
+      size: 0,
+      sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    });
+    expect((await stat(join(out, 'zero.wav'))).size).toBe(0);
   });
 
   it('a 200 MB WAV arrives complete with the same sha256, in chunks within 96 KB', async () => {
