@@ -15,6 +15,7 @@ const MAX_PACKET = 32 * 1024;
 const reader = testKey('rec-1', ['recordings:read']);
 const other = testKey('ops-1', ['read', 'cdr:read']);
 const NAME = 'exten-201-200-20240115-093012-1705307412.34.wav';
+const BIG = 'out-555-200-20240115-100000-1705309200.36.wav';
 let broker: MosquittoBroker;
 let rig: Rig;
 let base: string;
@@ -27,6 +28,7 @@ beforeAll(async () => {
   root = join(base, 'monitor');
   await mkdir(join(root, '2024/01/15'), { recursive: true });
   await writeWav(join(root, '2024/01/15', NAME), 3 * 1024 * 1024, 16 * 1024);
+  await writeWav(join(root, '2024/01/15', BIG), 40 * 1024 * 1024, 256 * 1024);
   rig = await startRig({
     url: broker.url,
     keys: [reader, other],
@@ -65,6 +67,37 @@ describe('recordings.get through the router', () => {
     expect(largest.bytes).toBeGreaterThan(1024);
     expect(largest.bytes).toBeLessThan(MAX_PACKET - 100);
   });
+
+  it('the broker killed mid-transfer: the agent link reconnects, the client resumes with an offset', async () => {
+    let killed = false;
+    const out = join(base, 'big.wav');
+    const r = await downloadRecording(
+      connect,
+      rig.agent,
+      { name: `2024/01/15/${BIG}` },
+      {
+        kid: reader.kid,
+        privateKey: reader.privateKey,
+        output: out,
+        timeoutMs: 3000,
+        retryDelayMs: 500,
+        retries: 10,
+        onProgress: (p) => {
+          if (!killed && p.received > 8 * 1024 * 1024) {
+            killed = true;
+            void broker
+              .kill()
+              .then(() => new Promise((x) => setTimeout(x, 300)))
+              .then(() => broker.start());
+          }
+        },
+      },
+    );
+    expect(killed).toBe(true);
+    expect(r.offsets.length).toBeGreaterThan(1);
+    expect(r.offsets.at(-1)).toBeGreaterThan(0);
+    expect(await fileSha256(out)).toBe(await fileSha256(join(root, '2024/01/15', BIG)));
+  }, 60_000);
 
   it('a key without recordings:read is forbidden; a traversal is invalid_args', async () => {
     const code = async (key: typeof reader, args: Record<string, unknown>) => {
