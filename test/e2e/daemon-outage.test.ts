@@ -31,6 +31,8 @@ async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; c
   const pbx = await startTestPbx({
     agentId: `daemon-${tag}-${process.pid}-${Date.now()}`,
     sim: { cdrManager: true },
+    // Mosquitto drops what exceeds 1000 queued messages for an offline persistent client: not the agent's loss.
+    broker: { maxQueuedMessages: 100_000 },
   });
   const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
     clientId: `consumer-${pbx.agentId}`.slice(0, 64),
