@@ -57,6 +57,11 @@ describe('buildCommandHandlers', () => {
     for (const h of handlers) expect([h.name, h.scope]).toEqual([h.name, findCommand(h.name)!.scope]);
   });
 
+  it('every handler declares the args schema of its contract (the router validates with the registry)', () => {
+    for (const h of buildCommandHandlers(fullDeps()))
+      expect([h.name, JSON.stringify(h.args)]).toEqual([h.name, JSON.stringify(findCommand(h.name)!.args)]);
+  });
+
   it('every handler accepts the example args of its contract', () => {
     for (const h of buildCommandHandlers(fullDeps())) {
       const example = findCommand(h.name)!.example.args;
