@@ -33,6 +33,8 @@ export interface PhaseFigures {
   max: number;
   byKind: Record<'started' | 'ended' | 'cdr', { p50: number; p99: number; n: number }>;
   lost: number;
+  /** The slowest matched messages: when their AMI event was written (performance.now()), latency, kind. */
+  slowest: { at: number; ms: number; kind: string }[];
   /** Messages whose AMI event was written after they arrived (would mean a wrong matching rule). */
   negative: number;
 }
@@ -123,6 +125,7 @@ export class LatencyProbe {
     let lost = 0;
     let negative = 0;
     let calls = 0;
+    const slow: { at: number; ms: number; kind: string }[] = [];
     const add = (k: keyof typeof kinds, sent: number, got: number) => {
       if (!got || !sent) {
         lost++;
@@ -130,6 +133,7 @@ export class LatencyProbe {
       }
       const d = got - sent;
       if (d < 0) negative++;
+      if (d > 5) slow.push({ at: sent, ms: d, kind: k });
       kinds[k].push(d);
       all.push(d);
     };
@@ -154,6 +158,7 @@ export class LatencyProbe {
       byKind: { started: stat(kinds.started), ended: stat(kinds.ended), cdr: stat(kinds.cdr) },
       lost,
       negative,
+      slowest: slow.sort((a, b) => b.ms - a.ms).slice(0, 20),
     };
   }
 

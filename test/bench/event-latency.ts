@@ -11,8 +11,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { generateKeyPair, publicJwk } from '../../protocol/src/signing';
 import { startMosquitto } from '../helpers/mosquitto';
@@ -22,6 +23,12 @@ import { LatencyProbe } from './event-latency-probe';
 import { ProcSampler } from './event-latency-proc';
 
 const quick = process.argv.includes('--quick');
+// `--agent-flags="--max-semi-space-size=2"`: extra node flags for the agent process (to try memory settings);
+// `--cpu-prof=DIR`: the agent writes a V8 CPU profile there on exit (bottleneck hunting).
+const argValue = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const agentFlags = (argValue('agent-flags') ?? '').split(/\s+/).filter(Boolean);
+const cpuProfDir = argValue('cpu-prof');
 const RATES = quick ? [1_000, 10_000] : [1_000, 10_000];
 const RATE_S = quick ? 5 : 30;
 const OVERLOAD = { rate: 60_000, s: quick ? 3 : 10 };
@@ -68,7 +75,8 @@ await sub.subscribeAsync(`${PREFIX}/${AGENT}/#`, { qos: 1 });
 
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PBXLINK_')) env[k] = v;
-const agent: ChildProcess = spawn(process.execPath, ['dist/pbxlink.js', 'run'], {
+const profFlags = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+const agent: ChildProcess = spawn(process.execPath, [...agentFlags, ...profFlags, 'dist/pbxlink.js', 'run'], {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: {
     ...env,
@@ -136,11 +144,16 @@ try {
   const rates: Record<string, unknown>[] = [];
   for (const [i, rate] of RATES.entries()) {
     probe.phase = i;
+    const eld = monitorEventLoopDelay({ resolution: 1 });
+    eld.enable();
     const win = sampler.window();
+    const phaseT0 = performance.now();
     const w1 = written;
     const load = await sim.runLoad({ scenario: MIX, ratePerSec: rate / perCall, durationMs: RATE_S * 1000 });
     const achieved = (written - w1) / (load.elapsedMs / 1000);
     const m = win();
+    eld.disable();
+    const benchEldP99 = eld.percentile(99) / 1e6;
     await drain();
     probe.phase = -1;
     const f = probe.figures(i);
@@ -153,8 +166,12 @@ try {
     say(
       `  by kind p50/p99 ms: call.started ${f.byKind.started.p50.toFixed(2)}/${f.byKind.started.p99.toFixed(2)}, ` +
         `call.ended ${f.byKind.ended.p50.toFixed(2)}/${f.byKind.ended.p99.toFixed(2)}, cdr.new ${f.byKind.cdr.p50.toFixed(2)}/${f.byKind.cdr.p99.toFixed(2)}; ` +
-        `${f.mqttEvents} MQTT events (${f.updated} call.updated, not timed)`,
+        `${f.mqttEvents} MQTT events (${f.updated} call.updated, not timed); this process's event-loop delay p99 ${benchEldP99.toFixed(1)} ms`,
     );
+    const slow = f.slowest
+      .slice(0, 6)
+      .map((x) => `${x.kind} ${x.ms.toFixed(0)} ms at +${((x.at - phaseT0) / 1000).toFixed(1)} s`);
+    if (slow.length) say(`  slowest: ${slow.join(', ')}`);
     rates.push({
       rate,
       p50_ms: r2(f.p50),
@@ -166,6 +183,8 @@ try {
       achieved_ami_events_per_s: Math.round(achieved),
       calls_per_s: r2(load.started / (load.elapsedMs / 1000)),
       mqtt_events: f.mqttEvents,
+      load_avg_1m: r2(os.loadavg()[0]!),
+      bench_loop_delay_p99_ms: r2(benchEldP99),
     });
     await sleep(2000);
   }
@@ -182,8 +201,11 @@ try {
     durationMs: OVERLOAD.s * 1000,
   });
   const achieved = (written - w2) / (load.elapsedMs / 1000);
-  const om = ow();
+  // CPU over the offered load; peak RSS also over the backlog the agent works through afterwards.
+  const cpuWin = ow();
+  const rw = sampler.window(100);
   await drain(2000, 60_000);
+  const om = { cpuPct: cpuWin.cpuPct, peakRssMb: Math.max(cpuWin.peakRssMb, rw().peakRssMb) };
   probe.phase = -1;
   const of = probe.figures(oi);
   probe.forget(oi);
@@ -224,6 +246,8 @@ try {
     JSON.stringify({
       bench: 'event-latency',
       quick,
+      cpus: os.cpus().length,
+      load_avg_1m: r2(os.loadavg()[0]!),
       ami_events_per_call: r2(perCall),
       rates,
       overload: {
