@@ -88,6 +88,10 @@ describe('daemon: broker down for 30 s while calls happen', () => {
       linkedids.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
       await sleep(4000);
     }
+    // A phone drops off and comes back meanwhile.
+    await pbx.sim.runScenario('peer-unregister', { peer: '103', speed: 0 });
+    await sleep(500);
+    await pbx.sim.runScenario('peer-register', { peer: '103', speed: 0 });
     await until(
       () => outboxLines(pbx!.stateDir, '/events/call.ended') >= gapCalls.length,
       10_000,
@@ -133,6 +137,10 @@ describe('daemon: broker down for 30 s while calls happen', () => {
       const ended = of('call.ended').find((e) => e.data.call.call_id === id)!;
       expect(started.seq).toBeLessThan(ended.seq);
     }
+    const peer103 = of('peer.status').filter((e) => e.data.name === '103');
+    expect(peer103.length).toBeGreaterThanOrEqual(2);
+    expect(peer103[0]!.data.status).not.toBe('ok');
+    expect(peer103.at(-1)!.data.status).toBe('ok');
     // The calls ended in the order they were made.
     expect(of('call.ended').map((e) => e.data.call.call_id)).toEqual(linkedids);
     expect(ids(c.on('/events/call.ended'), (d) => d.end.reason)).toEqual(
