@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useProcesses } from '../helpers/process';
+import { formatFeedLine, paint } from '../sim/demo-format';
 
 // `npm run demo` as a user runs it (dist/demo.js, built by pretest): embedded broker, simulator, the real
 // agent process; the feed shows what a consumer sees, the printed pbxctl line works, and nothing is left behind.
 const procs = useProcesses();
 
 describe('npm run demo', () => {
-  it('shows birth, snapshots and call events, answers the printed pbxctl command, exits 0 leaving no child', async () => {
+  it('shows birth, snapshots and call events; the printed pbxctl tail line works; exits 0 leaving no child', async () => {
     const demo = procs.node(['dist/demo.js', '--duration', '20']);
     const pidLine = await demo.waitForLine(/agent pid \d+/, 15_000, 'stdout');
     const agentPid = Number(/agent pid (\d+)/.exec(pidLine)![1]);
@@ -45,4 +46,29 @@ describe('npm run demo', () => {
     expect(feed).toMatch(/demo stopped$/);
     expect(existsSync(`/proc/${agentPid}`)).toBe(false);
   }, 60_000);
+
+  it('feed lines: colors only when asked, control characters from payloads neutralized', () => {
+    const env = (type: string, data: unknown) =>
+      Buffer.from(JSON.stringify({ v: 1, agent: 'a1', seq: 7, ts: '2026-01-01T10:00:00.123Z', type, data }));
+    const ended = env('call.ended', {
+      call: {
+        direction: 'inbound',
+        from: { number: '5551234', name: 'ACME\u001b[2J' },
+        to: { number: '100', name: null },
+        answered_at: 'x',
+        talk_s: 12.34,
+      },
+      end: { reason: 'completed', q850_code: 16, q850_text: 'Normal Clearing' },
+    });
+    const plain = formatFeedLine('pbxlink/v1', 'pbxlink/v1/a1/events/call.ended', ended, paint(false));
+    expect(plain).toBe(
+      '10:00:00.123 #7 call.ended 5551234 ACME?[2J → 100 (inbound) completed 12.3 s talk Q.850 16 Normal Clearing',
+    );
+    const colored = formatFeedLine('pbxlink/v1', 'pbxlink/v1/a1/events/call.ended', ended, paint(true));
+    expect(colored).toContain('\u001b[32mcompleted\u001b[39m');
+    expect(
+      formatFeedLine('pbxlink/v1', 'pbxlink/v1/a1/cmd', Buffer.from('eyJ...'), paint(false)),
+    ).toBeUndefined();
+    expect(formatFeedLine('pbxlink/v1', 'other/topic', Buffer.from('{}'), paint(false))).toBeUndefined();
+  });
 });
