@@ -151,6 +151,16 @@ export const exampleCdr = {
 
 /** Example of each event's data, keyed by event type. */
 export const eventExamples: Record<string, unknown> = {
+  'recording.push': {
+    transfer_id: 'k2x9q1',
+    name: '2026/11/29/exten-101-100-20261129-031500-1764386100.12.wav',
+    size: 482604,
+    sha256: '3f0a6b1c9d2e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c',
+    chunk_size: 65536,
+    chunks: 8,
+    offset: 0,
+    topic: 'pbxlink/v1/pbx-101/blob/k2x9q1',
+  },
   'outbox.dropped': { dropped: 1200, since: '2026-11-29T03:10:00.000Z' },
   'link.shed': { shed: 5400, since: '2026-11-29T03:12:00.000Z' },
   'peer.status': {

@@ -1,8 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import { IsoTime, Nullable } from './common';
 
-/** A path under the monitor root with `/` separators (no leading `/`, no NUL, no backslash). */
-const RelPath = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^/\\\\\\u0000][^\\\\\\u0000]*$' });
+/** A recording under the monitor root, `/` separators, no NUL or backslash: the seed's `/YYYY/MM/DD/file.wav`
+ * (relative to the root despite its leading `/`), `YYYY/MM/DD/file.wav`, a flat or base name, or an absolute path
+ * inside the root. The agent refuses anything that resolves outside the root (`..`, symlinks out). */
+const RelPath = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: '^[^\\\\\\u0000]+$',
+  description:
+    "e.g. '/2024/05/01/exten-101-100-20240501-101500-1714558500.12.wav' (the seed's form) or a file name",
+});
 
 /** `recordings.get` args (seed `getwavfile`): exactly one of `name` or `uniqueid`; `offset` (bytes) to resume. */
 export const RecordingsGetArgs = Type.Object(

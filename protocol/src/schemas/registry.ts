@@ -225,6 +225,11 @@ export const EVENTS: readonly EventSpec[] = [
   ev('call.ended', 'A call ended, with the reason.', CallEndedEvent),
   ev('cdr.new', 'A CDR row was written.', CdrRecord),
   ev('recording.new', 'A recording file was completed under the monitor root.', RecordingNewEvent),
+  ev(
+    'recording.push',
+    'Push mode over MQTT: a new recording follows as chunks on `topic` (`P/A/blob/<transfer_id>/<index>`), as for recordings.get.',
+    RecordingsGetMeta,
+  ),
   ev('config.changed', 'A command changed PBX configuration.', ConfigChangedEvent),
   ev('audit', 'One audit record per command or refused message, hash-chained.', AuditEvent),
   ev(

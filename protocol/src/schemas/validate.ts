@@ -49,7 +49,11 @@ function refine(command: string, args: Record<string, unknown>): Problem[] {
     const name = args.name;
     if (
       typeof name === 'string' &&
-      name.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')
+      // A leading '/' is the seed's form, relative to the root (§12.2); the agent confines it.
+      name
+        .replace(/^\//, '')
+        .split('/')
+        .some((seg) => seg === '..' || seg === '.' || seg === '')
     ) {
       out.push({ path: '/name', message: 'must stay under the monitor root (no empty, . or .. segments)' });
     }

@@ -41,6 +41,7 @@ describe('registry', () => {
       [
         'outbox.dropped',
         'link.shed',
+        'recording.push',
         'peer.status',
         'call.started',
         'call.updated',
@@ -96,7 +97,8 @@ describe('argument validation names the argument', () => {
     ['cdr.query', { field_pattern: '10' }, '/field_pattern', /needs field_name/],
     ['cdr.query', { start_date: '2026-02-01', end_date: '2026-01-01' }, '/end_date', /before/],
     ['recordings.get', { name: '../../etc/shadow' }, '/name', /monitor root/],
-    ['recordings.get', { name: '/etc/shadow' }, '/name', /match/],
+    ['recordings.get', { name: '/2024//x.wav' }, '/name', /monitor root/],
+    ['recordings.get', { name: 'a\\b.wav' }, '/name', /match/],
     ['recordings.get', { name: 'a.wav', uniqueid: '1.2' }, '', /exactly one/],
     ['recordings.get', {}, '', /exactly one/],
     ['recordings.get', { uniqueid: '1.2', offset: -1 }, '/offset', /greater/],
