@@ -1,29 +1,36 @@
 /**
- * Wires the agent: builds every part from the frozen config, starts them in order (link, AMI, modules),
- * stops them in reverse. main.ts (cli/run.ts) is the only caller; nothing here is a singleton.
+ * Wires the agent: builds every part from the frozen config, starts them in order (commands, link, AMI,
+ * modules), stops them in reverse. main.ts (cli/run.ts) is the only caller; nothing here is a singleton.
  */
 import { readFileSync } from 'node:fs';
 import { agentTopics } from '../../protocol/src/topics';
 import type { AgentDeps, AgentHandle } from './cli/run';
-import { dialectName, readAsteriskInfo } from './collectors/asterisk-info';
+import { readAsteriskInfo } from './collectors/asterisk-info';
 import { DatabaseHealth } from './collectors/database-health';
 import { DisksCollector } from './collectors/disks-collector';
 import { FirewallCollector } from './collectors/firewall-collector';
 import { HealthCollector } from './collectors/health-collector';
+import { buildRecordings } from './collectors/recordings-wiring';
 import { createCollectorSources } from './collectors/sources';
+import { pbxInfo } from './commands/agent-info';
+import { buildCommandHandlers } from './commands/index';
 import type { AgentConfig } from './config/schema';
 import { Bus } from './core/bus';
-import type { AgentEvents, Module, ModuleContext } from './core/module';
+import type { Logger } from './core/log';
+import type { AgentEvents, Module, ModuleContext, StateName } from './core/module';
 import { Scheduler } from './core/scheduler';
 import { Link } from './link/link';
 import { LinkPublisher } from './link/publisher';
+import { CommandService } from './link/router-service';
 import { newBootId } from './link/seq-store';
+import { AmiActions } from './pbx/ami/actions';
 import { AmiTcpClient } from './pbx/ami/client';
+import { createConfigChanger } from './pbx/freepbx/config-changer';
 import { FreepbxDb } from './pbx/freepbx/db';
 import { CallState } from './state/calls';
 import { PeerState } from './state/peers';
 
-/** Everything built by buildAgent, exposed for the command handlers' wiring and for tests. */
+/** Everything built by buildAgent, exposed for tests. */
 export interface AgentParts {
   readonly config: AgentConfig;
   readonly ctx: ModuleContext;
@@ -34,12 +41,12 @@ export interface AgentParts {
   readonly peers: PeerState;
   readonly calls: CallState;
   readonly modules: readonly Module[];
+  readonly commands: CommandService;
   readonly bootId: string;
   readonly startedAt: number;
 }
 
-/** Every cron expression in the config uses node-cron's six fields (seconds first). */
-const keepAliveMs = (cfg: AgentConfig) => cfg.schedules.keepalive_s * 1000;
+const SNAPSHOTS: readonly StateName[] = ['health', 'peers', 'calls', 'disks', 'firewall'];
 
 /** Builds the agent without starting it. */
 export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & { parts: AgentParts } {
@@ -51,61 +58,22 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     log.error({ err, event, owner }, 'bus listener failed'),
   );
   const scheduler = new Scheduler(log.child({ module: 'scheduler' }));
-
-  const ami = new AmiTcpClient({
-    host: config.ami.host,
-    port: config.ami.port,
-    username: config.ami.username ?? '',
-    secret: config.ami.secret ?? '',
-    clock,
-    log: log.child({ module: 'ami' }),
-    actionTimeoutMs: config.ami.action_timeout_ms,
-    pingIntervalMs: config.ami.ping_interval_s * 1000,
-  });
-
+  const ami = buildAmi(config, deps);
   const db = config.db.user
-    ? new FreepbxDb({
-        host: config.db.host,
-        port: config.db.port,
-        user: config.db.user,
-        password: config.db.password,
-        log: log.child({ module: 'db' }),
-      })
+    ? newDb(config.db.host, config.db.port, config.db.user, config.db.password, log)
     : undefined;
+  const cdrDb = buildCdrDb(config, log) ?? db;
 
-  const capabilities: string[] = [];
-  const link = new Link({
-    url: config.broker.url,
-    topics,
-    bootId,
-    birth: () => ({
-      version,
-      started_at: new Date(startedAt).toISOString(),
-      capabilities,
-      pbx: pbxInfo(ami),
-    }),
-    protocolVersion: config.broker.protocol_version,
-    username: config.broker.username,
-    password: config.broker.password,
-    ca: config.broker.ca ? readFileSync(config.broker.ca) : undefined,
-    cert: config.broker.cert ? readFileSync(config.broker.cert) : undefined,
-    key: config.broker.key ? readFileSync(config.broker.key) : undefined,
-    keepaliveS: config.broker.keepalive_s,
-    sessionExpiryS: config.broker.session_expiry_s,
-    connectTimeoutMs: config.broker.connect_timeout_ms,
-    maxPacketBytes: config.broker.max_packet_bytes,
-    backoff: { initialMs: config.broker.reconnect_min_ms, maxMs: config.broker.reconnect_max_ms },
-    stateDir: config.paths.state_dir,
-    outboxBytes: config.outbox.max_bytes,
-    clock,
-    log: log.child({ module: 'link' }),
-  });
+  let capabilities: string[] = [];
+  const link = buildLink(config, deps, bootId, startedAt, topics, ami, () => capabilities);
   const publisher = new LinkPublisher(link, clock, log.child({ module: 'publisher' }));
-
   const ctx: ModuleContext = { log, clock, scheduler, bus, publisher, ami };
+
   const sources = createCollectorSources({ monitorDir: config.paths.monitor_dir });
   const peers = new PeerState();
   const calls = new CallState();
+  const recordings = buildRecordings({ config, link: publisher, db: cdrDb, clock, log });
+  const keepAliveMs = config.schedules.keepalive_s * 1000;
   const modules: Module[] = [
     new HealthCollector({
       version,
@@ -116,24 +84,70 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
       asteriskInfo: () => readAsteriskInfo(ami),
       components: ['ami', 'database', 'broker'],
       cron: config.schedules.health,
-      keepAliveMs: keepAliveMs(config),
+      keepAliveMs,
     }),
     new DatabaseHealth(db),
     peers,
     calls,
-    new DisksCollector(sources.disks, { cron: config.schedules.disks, keepAliveMs: keepAliveMs(config) }),
-    new FirewallCollector(sources.firewall, {
-      cron: config.schedules.firewall,
-      keepAliveMs: keepAliveMs(config),
-    }),
+    new DisksCollector(sources.disks, { cron: config.schedules.disks, keepAliveMs }),
+    new FirewallCollector(sources.firewall, { cron: config.schedules.firewall, keepAliveMs }),
+    recordings.watcher,
   ];
+
+  // Extensions and follow-me share one ConfigChanger: its per-account lock serializes both.
+  const changer = db
+    ? createConfigChanger({
+        db,
+        configDb: config.db.config_db,
+        ami,
+        applyArgv: config.apply_cmd,
+        publisher,
+        log: log.child({ module: 'config-change' }),
+      })
+    : undefined;
+  const configDeps = db && changer ? { db, configDb: config.db.config_db, changer } : undefined;
+  const handlers = buildCommandHandlers({
+    info: { agentId: config.agent_id, version, bootId, startedAt, ami },
+    refresh: { bus, snapshots: () => SNAPSHOTS },
+    peers,
+    calls,
+    sources,
+    cdr: cdrDb && {
+      db: cdrDb,
+      cdrDb: config.db.cdr_db,
+      cdrTable: config.db.cdr_table,
+      maxRows: config.commands.cdr_max_rows,
+      log: log.child({ module: 'cdr' }),
+    },
+    recordings: recordings.commandDeps,
+    extensions: configDeps && { ...configDeps, log: log.child({ module: 'extensions' }) },
+    followme: configDeps && {
+      ...configDeps,
+      actions: new AmiActions(ami),
+      log: log.child({ module: 'followme' }),
+    },
+  });
+  capabilities = handlers.map((h) => h.name);
+  const commands = new CommandService({
+    agentId: config.agent_id,
+    topics,
+    stateDir: config.paths.state_dir,
+    trustedKeysFile: config.paths.trusted_keys,
+    concurrency: config.commands.concurrency,
+    timeoutMs: config.commands.timeout_ms,
+    link,
+    transport: publisher,
+    handlers,
+    clock,
+    log: log.child({ module: 'commands' }),
+  });
 
   // Transitions of the two links become component.status for state/health (degraded, not dead).
   ami.onStatus((s) => {
     if (s.state === 'connected' && s.resynced)
       bus.emit('component.status', { component: 'ami', status: 'ok' });
-    else if (s.state === 'disconnected')
-      bus.emit('component.status', { component: 'ami', status: 'down', reason: s.reason ?? 'disconnected' });
+    else if (s.state === 'disconnected' || s.state === 'stopped')
+      bus.emit('component.status', { component: 'ami', status: 'down', reason: s.reason ?? s.state });
   });
   link.onStatus((s) => {
     if (s.state === 'connected') bus.emit('component.status', { component: 'broker', status: 'ok' });
@@ -151,6 +165,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     peers,
     calls,
     modules,
+    commands,
     bootId,
     startedAt,
   };
@@ -160,6 +175,8 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
   return {
     parts,
     async start() {
+      // Commands a persistent session delivers at connect must find their handler: the router first.
+      commands.start();
       link.start();
       ami.start();
       for (const m of modules) {
@@ -167,15 +184,19 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
           await m.start({ ...ctx, log: log.child({ module: m.name }) });
           started.push(m);
         } catch (err) {
-          // One failing module does not stop the daemon (STYLE.md, zigbee2mqtt).
+          // One failing module does not stop the daemon (STYLE.md, after zigbee2mqtt).
           log.error({ err, module: m.name }, 'module failed to start');
         }
       }
-      log.info({ agent: config.agent_id, boot_id: bootId, version }, 'agent started');
+      log.info(
+        { agent: config.agent_id, boot_id: bootId, version, commands: capabilities.length },
+        'agent started',
+      );
     },
     stop(reason: string) {
       stopping ??= (async () => {
         log.info({ reason }, 'agent stopping');
+        await commands.stop();
         for (const m of started.reverse()) {
           try {
             await m.stop();
@@ -183,10 +204,12 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
             log.warn({ err, module: m.name }, 'module failed to stop cleanly');
           }
         }
+        recordings.pusher?.stop();
         scheduler.stop();
         await ami.stop();
         await link.stop();
         await db?.close();
+        if (cdrDb !== db) await cdrDb?.close();
         log.info('agent stopped');
       })();
       return stopping;
@@ -194,16 +217,72 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
   };
 }
 
-/** The birth message's `pbx` block: what the agent knows about the PBX right now. */
-function pbxInfo(ami: AmiTcpClient): Record<string, unknown> {
-  const d = ami.dialect;
-  return d
-    ? {
-        dialect: dialectName(d.major),
-        asterisk_version: d.asteriskVersion,
-        ami_version: d.amiVersion,
-        chan_sip: d.chanSip,
-        pjsip: d.pjsip,
-      }
-    : { dialect: null, asterisk_version: null, ami_version: null, chan_sip: null, pjsip: null };
+function buildAmi(config: AgentConfig, { clock, log }: AgentDeps): AmiTcpClient {
+  return new AmiTcpClient({
+    host: config.ami.host,
+    port: config.ami.port,
+    username: config.ami.username ?? '',
+    secret: config.ami.secret ?? '',
+    clock,
+    log: log.child({ module: 'ami' }),
+    actionTimeoutMs: config.ami.action_timeout_ms,
+    pingIntervalMs: config.ami.ping_interval_s * 1000,
+  });
+}
+
+function buildLink(
+  config: AgentConfig,
+  { clock, log, version }: AgentDeps,
+  bootId: string,
+  startedAt: number,
+  topics: ReturnType<typeof agentTopics>,
+  ami: AmiTcpClient,
+  capabilities: () => string[],
+): Link {
+  const b = config.broker;
+  return new Link({
+    url: b.url,
+    topics,
+    bootId,
+    birth: () => ({
+      version,
+      started_at: new Date(startedAt).toISOString(),
+      capabilities: capabilities(),
+      pbx: pbxInfo(ami),
+    }),
+    protocolVersion: b.protocol_version,
+    username: b.username,
+    password: b.password,
+    ca: b.ca ? readFileSync(b.ca) : undefined,
+    cert: b.cert ? readFileSync(b.cert) : undefined,
+    key: b.key ? readFileSync(b.key) : undefined,
+    keepaliveS: b.keepalive_s,
+    sessionExpiryS: b.session_expiry_s,
+    connectTimeoutMs: b.connect_timeout_ms,
+    maxPacketBytes: b.max_packet_bytes,
+    backoff: { initialMs: b.reconnect_min_ms, maxMs: b.reconnect_max_ms },
+    stateDir: config.paths.state_dir,
+    outboxBytes: config.outbox.max_bytes,
+    clock,
+    log: log.child({ module: 'link' }),
+  });
+}
+
+function newDb(
+  host: string,
+  port: number,
+  user: string,
+  password: string | undefined,
+  log: Logger,
+): FreepbxDb {
+  return new FreepbxDb({ host, port, user, password, log: log.child({ module: 'db' }) });
+}
+
+/** A separate pool when the CDR database lives elsewhere (CDRDBHOST/PORT/USER/PASS, reference §8.1). */
+function buildCdrDb(config: AgentConfig, log: Logger): FreepbxDb | undefined {
+  const d = config.db;
+  if (!d.cdr_host && !d.cdr_user && d.cdr_port === undefined) return undefined;
+  const user = d.cdr_user ?? d.user;
+  if (!user) return undefined;
+  return newDb(d.cdr_host ?? d.host, d.cdr_port ?? d.port, user, d.cdr_password ?? d.password, log);
 }
