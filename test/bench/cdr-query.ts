@@ -142,7 +142,8 @@ async function streamRun(
     rows += (r as unknown[]).length;
   });
   const cfg: ChildConfig = { ...base, topic, format, compress };
-  const c = spawn(process.execPath, [childBundle, '--child', JSON.stringify(cfg)], {
+  const flags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const c = spawn(process.execPath, [...flags, childBundle, '--child', JSON.stringify(cfg)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: c.stdout! });
