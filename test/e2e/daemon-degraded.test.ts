@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { sleep, startAgentProcess, writeAgentConfig } from '../helpers/daemon';
@@ -170,4 +171,52 @@ describe('daemon: wrong credentials are reported, the process keeps running', ()
     await sleep(1500);
     expect(agent.child.exitCode).toBeNull();
   });
+});
+
+/** A TCP server on 127.0.0.1 that accepts and at once closes every connection, noting when each came. */
+async function slammingServer(): Promise<{ port: number; at: number[]; close(): Promise<void> }> {
+  const at: number[] = [];
+  const server = createServer((sock) => {
+    at.push(Date.now());
+    sock.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { port, at, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('daemon: reconnects with exponential backoff, not at a fixed period', () => {
+  let pbx: TestPbx;
+  const servers: Array<{ close(): Promise<void> }> = [];
+
+  afterEach(async () => {
+    await pbx?.close();
+    for (const s of servers.splice(0)) await s.close();
+  });
+
+  it('a broker and an AMI port that drop every connection are retried ever more slowly', async () => {
+    pbx = await startTestPbx({ agentId: `daemon-backoff-${process.pid}-${Date.now()}` });
+    const broker = await slammingServer();
+    const ami = await slammingServer();
+    servers.push(broker, ami);
+    await startAgentProcess(pbx, {
+      env: {
+        PBXLINK_BROKER_URL: `mqtt://127.0.0.1:${broker.port}`,
+        PBXLINK_AMI_URL: `ami://admin:amp111@127.0.0.1:${ami.port}`,
+      },
+    });
+    await sleep(13_000);
+    // Attempts within `ms` of the first one.
+    const within = (list: number[], ms: number) => list.filter((t) => t - list[0]! <= ms).length;
+    const t0 = Math.min(broker.at[0]!, ami.at[0]!);
+    // Defaults: broker 1 s doubling to 60 s, AMI 0.5 s doubling to 30 s, full jitter. The lower bounds hold
+    // whatever the jitter (each delay is at most its ceiling); a fixed 1 s period would exceed the upper ones.
+    const b = within(broker.at, 12_000);
+    const a = within(ami.at, 10_000);
+    expect(b, `broker attempts at ${broker.at.map((t) => t - t0).join(', ')} ms`).toBeGreaterThanOrEqual(4);
+    expect(b, `broker attempts at ${broker.at.map((t) => t - t0).join(', ')} ms`).toBeLessThanOrEqual(9);
+    expect(a, `AMI attempts at ${ami.at.map((t) => t - t0).join(', ')} ms`).toBeGreaterThanOrEqual(5);
+    expect(a, `AMI attempts at ${ami.at.map((t) => t - t0).join(', ')} ms`).toBeLessThanOrEqual(8);
+    expect(pbx.agent!.child.exitCode).toBeNull();
+  }, 40_000);
 });
