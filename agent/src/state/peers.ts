@@ -1,7 +1,5 @@
-import type { Logger } from '../core/log';
-import type { Module, ModuleContext } from '../core/module';
 import type { AmiMessage } from '../pbx/ami/types';
-import { fitToBudget } from './fit';
+import { LiveState, type LiveStateOptions } from './live-state';
 import {
   applyPeerStatus,
   defaultIsTrunk,
@@ -10,15 +8,10 @@ import {
   peerFromEndpointList,
   peerFromPeerEntry,
 } from './peer-model';
-import { SnapshotThrottle } from './snapshot-throttle';
 
-export interface PeerStateOptions {
+export interface PeerStateOptions extends LiveStateOptions {
   /** Which peers are trunks (default: non-numeric names). */
   isTrunk?: (name: string) => boolean;
-  /** Minimum interval between two state/peers snapshots. */
-  snapshotIntervalMs?: number;
-  /** Byte budget of the snapshot's data (the message limit minus the envelope). */
-  snapshotBudgetBytes?: number;
 }
 
 /**
@@ -26,44 +19,20 @@ export interface PeerStateOptions {
  * (detect, don't assume — reference §16), kept current by PeerStatus events, published as the
  * retained state/peers snapshot and as peer.status events the moment they happen.
  */
-export class PeerState implements Module {
+export class PeerState extends LiveState<Peer> {
   readonly name = 'peers';
   private readonly peers = new Map<string, Peer>();
   private readonly isTrunk: (name: string) => boolean;
-  private readonly intervalMs: number;
-  private readonly budget: number;
-  private ctx: ModuleContext | undefined;
-  private log: Logger | undefined;
-  private throttle: SnapshotThrottle | undefined;
-  private unsubscribe: Array<() => void> = [];
   private loaded = false;
   private generation = 0;
 
   constructor(opts: PeerStateOptions = {}) {
+    super('peers', 'peers', opts);
     this.isTrunk = opts.isTrunk ?? defaultIsTrunk;
-    this.intervalMs = opts.snapshotIntervalMs ?? 1000;
-    this.budget = opts.snapshotBudgetBytes ?? 90_000;
   }
 
-  start(ctx: ModuleContext): void {
-    this.ctx = ctx;
-    this.log = ctx.log;
-    this.throttle = new SnapshotThrottle(ctx.clock, this.intervalMs, () => this.publishSnapshot());
-    this.unsubscribe.push(
-      ctx.ami.onEvent(['PeerStatus'], (m) => this.onPeerStatus(m)),
-      ctx.ami.onStatus((s) => {
-        if (s.resynced) void this.reload();
-      }),
-    );
-    ctx.bus.on(this.name, 'refresh.request', () => this.throttle?.flush());
-    if (ctx.ami.state === 'connected' && ctx.ami.dialect) void this.reload();
-  }
-
-  stop(): void {
-    for (const u of this.unsubscribe) u();
-    this.unsubscribe = [];
-    this.ctx?.bus.removeOwner(this.name);
-    this.throttle?.stop();
+  protected subscriptions(): Record<string, (m: AmiMessage) => void> {
+    return { PeerStatus: (m) => this.onPeerStatus(m) };
   }
 
   /** Current peers, sorted by name. */
@@ -119,7 +88,7 @@ export class PeerState implements Module {
     this.peers.clear();
     for (const [k, v] of fresh) this.peers.set(k, v);
     this.log?.info({ peers: this.peers.size }, 'peers loaded');
-    this.throttle?.flush();
+    this.publishNow();
   }
 
   private put(map: Map<string, Peer>, p: Peer): void {
@@ -134,20 +103,10 @@ export class PeerState implements Module {
     if (!r) return;
     this.peers.set(key, r.peer);
     this.announce(r.change);
-    this.throttle?.touch();
+    this.changed();
   }
 
   private announce(change: PeerStatusChange): void {
     this.ctx?.publisher.publishEvent('peer.status', change);
-  }
-
-  private publishSnapshot(): void {
-    const all = this.list();
-    const fit = fitToBudget(all, this.budget);
-    this.ctx?.publisher.publishState('peers', {
-      peers: fit.items,
-      count: all.length,
-      truncated: fit.truncated,
-    });
   }
 }
