@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PbxlinkClient } from '../../protocol/src/client/client';
 import { type Consumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import {
   connectConsumerAs,
   FAST_RECONNECT,
+  sleep,
   startAgentProcess,
   until,
   writeAgentConfig,
@@ -52,7 +54,7 @@ describe('daemon: no secret in logs', () => {
     await pbx?.close();
   });
 
-  it('debug logs of a good run, of failed logins, and `pbxlink check` hold none of the credentials', async () => {
+  it('debug logs of a good run (with commands), of failed logins, and `pbxlink check`, and every published message, hold none of the credentials', async () => {
     const brokerPw = secret('brokerpw');
     const readerPw = secret('readerpw');
     const amiSecret = secret('amisecret');
@@ -91,6 +93,26 @@ describe('daemon: no secret in logs', () => {
     await c.waitFor(() => c.on('/state/health').some(allOk), 20_000, 'health: ami, database and broker ok');
     await pbx.sim.runScenario('internal', { speed: 0 });
     await c.waitFor(() => c.on('/events/cdr.new').length === 1, 10_000, 'cdr.new');
+    // The commands that describe the agent and its PBX (the seed's `auth` returned the admin password).
+    const client = await PbxlinkClient.connect({
+      url: pbx.broker.url,
+      username: 'reader',
+      password: readerPw,
+    });
+    try {
+      for (const cmd of ['agent.info', 'system.resources', 'agent.refresh']) {
+        const replies = await client.sendCommand(
+          pbx.agentId,
+          cmd,
+          {},
+          { kid: pbx.key.kid, privateKey: pbx.key.privateKey },
+        );
+        for await (const r of replies) expect(r.ok).toBe(true);
+      }
+    } finally {
+      await client.close();
+    }
+    await sleep(500);
     expect(await good.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
 
     // 2. Every login fails: wrong broker password, wrong AMI secret, wrong database password.
@@ -115,6 +137,10 @@ describe('daemon: no secret in logs', () => {
     expect(checked.signal).toBeNull();
 
     expect(leaks([good, bad, check], all)).toEqual([]);
+    // Nor was any published: birth, snapshots, events and command replies as the consumer got them.
+    const published = c.seen.map((m) => m.raw.toString('utf8'));
+    expect(c.seen.filter((m) => m.topic.includes('/reply/')).length).toBeGreaterThanOrEqual(3);
+    expect(all.filter((x) => published.some((p) => p.includes(x)))).toEqual([]);
     // The grep looks at the right output: the (non-secret) user names are there.
     expect(leaks([bad], [dbUser])).toHaveLength(1);
     expect(leaks([check], ['pbxlinkami'])).toHaveLength(1);
