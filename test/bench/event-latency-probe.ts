@@ -20,6 +20,10 @@ interface CallRec {
   startedAt: number;
   endedAt: number;
   cdrNewAt: number;
+  /** Envelope `ts` (epoch ms, set by the agent when it built the envelope) of the three messages. */
+  startedTs: number;
+  endedTs: number;
+  cdrTs: number;
 }
 
 /** Figures of one phase. */
@@ -35,6 +39,14 @@ export interface PhaseFigures {
   lost: number;
   /** The slowest matched messages: when their AMI event was written (performance.now()), latency, kind. */
   slowest: { at: number; ms: number; kind: string }[];
+  /**
+   * The latency split at the envelope's `ts` (1 ms resolution, wall clock): AMI socket + agent processing up
+   * to the envelope, then the agent's send path + broker + subscriber.
+   */
+  split: {
+    toEnvelope: { p50: number; p99: number; n: number };
+    fromEnvelope: { p50: number; p99: number; n: number };
+  };
   /** Messages whose AMI event was written after they arrived (would mean a wrong matching rule). */
   negative: number;
 }
@@ -53,6 +65,11 @@ function idIn(payload: Buffer, key: string): string | undefined {
   if (i < 0) return undefined;
   const from = i + key.length + 4;
   return s.slice(from, s.indexOf('"', from));
+}
+
+function envelopeTs(payload: Buffer): number {
+  const t = Date.parse(idIn(payload, 'ts') ?? '');
+  return Number.isNaN(t) ? 0 : t;
 }
 
 /** Nearest-rank percentile of a sorted array. */
@@ -89,6 +106,9 @@ export class LatencyProbe {
           startedAt: 0,
           endedAt: 0,
           cdrNewAt: 0,
+          startedTs: 0,
+          endedTs: 0,
+          cdrTs: 0,
         });
     } else if (name === 'Hangup') {
       const c = this.calls.get(field(text, 'Linkedid') ?? '');
@@ -108,11 +128,20 @@ export class LatencyProbe {
       if (this.phase >= 0) this.updatedCount[this.phase] = (this.updatedCount[this.phase] ?? 0) + 1;
     } else if (type === 'call.started' || type === 'call.ended') {
       const c = this.calls.get(idIn(payload, 'call_id') ?? '');
-      if (c && type === 'call.started' && !c.startedAt) c.startedAt = at;
-      if (c && type === 'call.ended' && !c.endedAt) c.endedAt = at;
+      if (c && type === 'call.started' && !c.startedAt) {
+        c.startedAt = at;
+        c.startedTs = envelopeTs(payload);
+      }
+      if (c && type === 'call.ended' && !c.endedAt) {
+        c.endedAt = at;
+        c.endedTs = envelopeTs(payload);
+      }
     } else if (type === 'cdr.new') {
       const c = this.calls.get(idIn(payload, 'uniqueid') ?? '');
-      if (c && !c.cdrNewAt) c.cdrNewAt = at;
+      if (c && !c.cdrNewAt) {
+        c.cdrNewAt = at;
+        c.cdrTs = envelopeTs(payload);
+      }
     } else if (type === 'link.shed' || type === 'outbox.dropped') {
       this.shedReports.push({ type, data: (JSON.parse(payload.toString('utf8')) as { data: unknown }).data });
     }
@@ -126,7 +155,9 @@ export class LatencyProbe {
     let negative = 0;
     let calls = 0;
     const slow: { at: number; ms: number; kind: string }[] = [];
-    const add = (k: keyof typeof kinds, sent: number, got: number) => {
+    const before: number[] = [];
+    const after: number[] = [];
+    const add = (k: keyof typeof kinds, sent: number, got: number, ts = 0) => {
       if (!got || !sent) {
         lost++;
         return;
@@ -134,15 +165,19 @@ export class LatencyProbe {
       const d = got - sent;
       if (d < 0) negative++;
       if (d > 5) slow.push({ at: sent, ms: d, kind: k });
+      if (ts) {
+        before.push(ts - (performance.timeOrigin + sent));
+        after.push(performance.timeOrigin + got - ts);
+      }
       kinds[k].push(d);
       all.push(d);
     };
     for (const c of this.calls.values()) {
       if (c.phase !== phase) continue;
       calls++;
-      add('started', c.newchannelAt, c.startedAt);
-      add('ended', c.hangupAt, c.endedAt);
-      add('cdr', c.cdrAt, c.cdrNewAt);
+      add('started', c.newchannelAt, c.startedAt, c.startedTs);
+      add('ended', c.hangupAt, c.endedAt, c.endedTs);
+      add('cdr', c.cdrAt, c.cdrNewAt, c.cdrTs);
     }
     const sort = (a: number[]) => a.sort((x, y) => x - y);
     const stat = (a: number[]) => ({ p50: percentile(sort(a), 50), p99: percentile(a, 99), n: a.length });
@@ -159,6 +194,7 @@ export class LatencyProbe {
       lost,
       negative,
       slowest: slow.sort((a, b) => b.ms - a.ms).slice(0, 20),
+      split: { toEnvelope: stat(before), fromEnvelope: stat(after) },
     };
   }
 

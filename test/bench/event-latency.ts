@@ -168,6 +168,10 @@ try {
         `call.ended ${f.byKind.ended.p50.toFixed(2)}/${f.byKind.ended.p99.toFixed(2)}, cdr.new ${f.byKind.cdr.p50.toFixed(2)}/${f.byKind.cdr.p99.toFixed(2)}; ` +
         `${f.mqttEvents} MQTT events (${f.updated} call.updated, not timed); this process's event-loop delay p99 ${benchEldP99.toFixed(1)} ms`,
     );
+    say(
+      `  split at the envelope ts (±1 ms): AMI→agent envelope p50 ${f.split.toEnvelope.p50.toFixed(1)} p99 ${f.split.toEnvelope.p99.toFixed(1)} ms; ` +
+        `envelope→subscriber p50 ${f.split.fromEnvelope.p50.toFixed(1)} p99 ${f.split.fromEnvelope.p99.toFixed(1)} ms`,
+    );
     const slow = f.slowest
       .slice(0, 6)
       .map((x) => `${x.kind} ${x.ms.toFixed(0)} ms at +${((x.at - phaseT0) / 1000).toFixed(1)} s`);
@@ -185,6 +189,8 @@ try {
       mqtt_events: f.mqttEvents,
       load_avg_1m: r2(os.loadavg()[0]!),
       bench_loop_delay_p99_ms: r2(benchEldP99),
+      to_envelope_p99_ms: r2(f.split.toEnvelope.p99),
+      from_envelope_p99_ms: r2(f.split.fromEnvelope.p99),
     });
     await sleep(2000);
   }
