@@ -27,7 +27,10 @@ function live(consumer: Consumer): SeenEnvelope[] {
   return firstBySeq(envelopes(consumer.seen).filter((e) => !e.retain));
 }
 
-async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
+async function setup(
+  tag: string,
+  protocol: 4 | 5 = 5,
+): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
   const pbx = await startTestPbx({
     agentId: `daemon-${tag}-${process.pid}-${Date.now()}`,
     sim: { cdrManager: true },
@@ -37,7 +40,10 @@ async function setup(tag: string): Promise<{ pbx: TestPbx; consumer: Consumer; c
   const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
     clientId: `consumer-${pbx.agentId}`.slice(0, 64),
   });
-  const config = writeAgentConfig(pbx, 'fast-reconnect', FAST_RECONNECT);
+  const config = writeAgentConfig(pbx, 'fast-reconnect', {
+    ...FAST_RECONNECT,
+    broker: { ...FAST_RECONNECT.broker, protocol_version: protocol },
+  });
   return { pbx, consumer, config };
 }
 
@@ -168,10 +174,14 @@ describe('daemon: agent restarted while the broker is down', () => {
     await pbx?.close();
   });
 
-  it.each(['SIGTERM', 'SIGKILL'] as const)(
-    '%s: the outbox of the first process is delivered, seq strictly increasing',
-    async (signal) => {
-      const s = await setup(`restart-${signal.toLowerCase()}`);
+  it.each([
+    ['SIGTERM', 5],
+    ['SIGKILL', 5],
+    ['SIGTERM', 4],
+  ] as const)(
+    '%s, MQTT protocol %i: the outbox of the first process is delivered, seq strictly increasing',
+    async (signal, protocol) => {
+      const s = await setup(`restart-${signal.toLowerCase()}-${protocol}`, protocol);
       pbx = s.pbx;
       consumer = s.consumer;
       const c = consumer;
