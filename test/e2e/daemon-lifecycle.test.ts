@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PbxlinkClient } from '../../protocol/src/client/client';
 import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { sleep, startAgentProcess } from '../helpers/daemon';
 import { socketsOf } from '../helpers/proc-net';
@@ -74,6 +75,27 @@ describe('daemon: last will and clean stop on P/A/status', () => {
     await sleep(1000);
     expect(consumer.seen.filter((s) => s.payload.online === false)).toEqual([]);
     expect(pbx.agent!.child.exitCode).toBeNull();
+  });
+
+  it('a command sent while the agent is stopped waits at the broker and is answered after its restart', async () => {
+    expect(await pbx.agent!.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
+    const client = await PbxlinkClient.connect({ url: pbx.broker.url });
+    try {
+      const replies = await client.sendCommand(
+        pbx.agentId,
+        'agent.info',
+        {},
+        { kid: pbx.key.kid, privateKey: pbx.key.privateKey, timeoutMs: 20_000 },
+      );
+      await sleep(500);
+      await startAgentProcess(pbx);
+      const got = [];
+      for await (const r of replies) got.push(r);
+      expect(got.at(-1)).toMatchObject({ ok: true, id: replies.jti });
+      expect(JSON.stringify(got)).toContain(pbx.agentId);
+    } finally {
+      await client.close();
+    }
   });
 
   it("SIGTERM: online:false with reason 'stopped' (retained), exit code 0", async () => {
