@@ -1,3 +1,4 @@
+import { cdrCommand } from './cdr';
 import { keygen } from './keygen';
 import { recordingGet } from './recording-get';
 import { send } from './send';
@@ -5,4 +6,4 @@ import type { Subcommand } from './subcommand';
 import { tailCommand } from './tail';
 
 /** Every pbxctl subcommand, in the order `pbxctl --help` lists them. A new subcommand is one file plus one line here. */
-export const SUBCOMMANDS: readonly Subcommand[] = [keygen, send, tailCommand, recordingGet];
+export const SUBCOMMANDS: readonly Subcommand[] = [keygen, send, tailCommand, recordingGet, cdrCommand];
