@@ -75,7 +75,7 @@ function agentLog(line: string): void {
   let j: {
     level?: number | string;
     msg?: string;
-    module?: string;
+    detail?: string;
     reason?: string;
     component?: string;
     status?: string;
@@ -89,7 +89,7 @@ function agentLog(line: string): void {
   // The agent's logger writes level labels ("info"); plain pino writes numbers.
   const level = typeof j.level === 'number' ? j.level : (LEVELS[j.level ?? 'info'] ?? 30);
   if (level < 40 && !opts.verbose) return;
-  const extra = [j.component, j.status, j.reason].filter(Boolean).join(' ');
+  const extra = [j.component, j.status, j.reason, j.detail].filter(Boolean).join(' ');
   const text = `agent ${level >= 50 ? 'error' : level >= 40 ? 'warn' : 'log'}: ${j.msg ?? ''}${extra ? ` (${extra})` : ''}`;
   out(level >= 50 ? c.red(text) : c.dim(text));
 }
