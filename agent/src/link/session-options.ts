@@ -1,4 +1,4 @@
-import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient, Packet } from 'mqtt';
 import type { AgentTopics } from '../../../protocol/src/topics';
 import type { BackoffOptions } from '../core/backoff';
 import type { Clock } from '../core/clock';
@@ -100,6 +100,52 @@ export function buildClientOptions(o: SessionOptions, protocolVersion: 4 | 5, wi
     ...(o.key !== undefined ? { key: o.key } : {}),
     rejectUnauthorized: true,
   };
+}
+
+/** The private parts of an mqtt.js 5.16 MqttClient (build/lib/client.js) that storeWithoutPayloadCopy replaces. */
+interface StoreAndSendInternals {
+  _storeAndSend?: (packet: Packet, cb: ((err?: Error) => void) | undefined, cbStorePut: () => void) => void;
+  _writePacket?: (packet: Packet, cb?: (err?: Error) => void) => void;
+}
+
+/**
+ * Makes `client` keep its QoS 1 PUBLISH packets for retransmission without deep-copying their payload; returns
+ * false (nothing changed) when this mqtt.js has no `_storeAndSend`/`_writePacket` to replace.
+ *
+ * Why: mqtt.js 5.16's `_storeAndSend` clones every outgoing PUBLISH with rfdc — payload Buffer included — before
+ * putting it in the outgoing store, only so that it can strip a topic alias from the stored copy. A 64 KiB copy per
+ * recording chunk is garbage at PUBACK, but V8 frees external memory lazily, so a 200 MB transfer grew the agent's
+ * RSS by ~64 MB (issue 7 benchmark). Storing the packet itself is safe here: the link sets no topic alias (packets
+ * that carry one, or an empty topic, still take mqtt.js's own path), every connection is a fresh client with
+ * mqtt.js's reconnect off, so its store is never replayed (the outbox owns redelivery), and publishers reuse a
+ * payload buffer only after its PUBACK, when mqtt.js has already removed it from the store. The stored object is
+ * a shallow copy, so nothing mqtt.js later sets on the written packet reaches the stored one.
+ */
+export function storeWithoutPayloadCopy(client: MqttClient): boolean {
+  const c = client as unknown as StoreAndSendInternals;
+  const original = c._storeAndSend;
+  const write = c._writePacket;
+  if (typeof original !== 'function' || typeof write !== 'function') return false;
+  c._storeAndSend = (packet, cb, cbStorePut) => {
+    if (
+      packet.cmd !== 'publish' ||
+      packet.topic.length === 0 ||
+      packet.properties?.topicAlias !== undefined
+    ) {
+      original.call(client, packet, cb, cbStorePut);
+      return;
+    }
+    const stored = { ...packet, ...(packet.properties ? { properties: { ...packet.properties } } : {}) };
+    client.outgoingStore.put(stored, (err?: Error) => {
+      if (err) {
+        cb?.(err);
+        return;
+      }
+      cbStorePut();
+      write.call(client, packet, cb);
+    });
+  };
+  return true;
 }
 
 /** Sets TCP_NODELAY on the client's socket (TCP and TLS streams have setNoDelay; ws sets it on its own socket). */

@@ -18,6 +18,7 @@ import {
   redactUrl,
   type SessionOptions,
   type SessionStatus,
+  storeWithoutPayloadCopy,
   withTimeout,
 } from './session-options';
 
@@ -191,6 +192,11 @@ export class MqttSession {
     const gen = ++this.gen;
     const client = connect(this.opts.url, this.clientOptions());
     this.client = client;
+    // Memory: no deep copy of each QoS 1 payload (mqtt.js 5.16 _storeAndSend; why in session-options.ts).
+    if (!storeWithoutPayloadCopy(client) && gen === 1)
+      this.opts.log.warn(
+        'this mqtt.js has no _storeAndSend: QoS 1 payloads are copied (higher RSS in transfers)',
+      );
     noDelay(client);
     client.on('connect', (connack) => {
       if (gen === this.gen) void this.onConnack(gen, client, connack);
