@@ -75,9 +75,20 @@ export function csvLine(values: readonly unknown[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-/** One table line: each column padded or cut to its width (numbers right-aligned), two spaces apart. */
+/** Longest value printed in the table's last column (it is neither padded nor cut to a width). */
+export const MAX_LAST_CELL = 255;
+
+/**
+ * One table line: each column padded or cut to its width (numbers right-aligned), two spaces apart; the last
+ * column is printed whole (up to MAX_LAST_CELL characters), so a recording's file name stays usable.
+ */
 export function tableLine(columns: readonly string[], values: readonly unknown[]): string {
-  const cells = columns.map((c, i) => fitCell(text(values[i]), WIDTHS[c] ?? DEFAULT_WIDTH, NUMERIC.has(c)));
+  const last = columns.length - 1;
+  const cells = columns.map((c, i) =>
+    i === last && !NUMERIC.has(c)
+      ? fitCell(text(values[i]), MAX_LAST_CELL, false)
+      : fitCell(text(values[i]), WIDTHS[c] ?? DEFAULT_WIDTH, NUMERIC.has(c)),
+  );
   return `${cells.join('  ').trimEnd()}\n`;
 }
 

@@ -4,6 +4,7 @@ import {
   cdrRenderer,
   csvField,
   csvLine,
+  MAX_LAST_CELL,
   tableLine,
 } from '../../../protocol/src/cli/cdr-format';
 
@@ -77,7 +78,12 @@ describe('pbxctl cdr table', () => {
   });
 
   it('cuts long values with …, counts characters not bytes, replaces control characters', () => {
-    expect(tableLine(['src'], ['12345678901234567890'])).toBe('12345678901234…\n');
+    expect(tableLine(['src', 'dst'], ['12345678901234567890', 'x'])).toBe('12345678901234…  x\n');
+    // the last column is whole (up to MAX_LAST_CELL), a recording's file name stays usable
+    expect(tableLine(['src', 'recordingfile'], ['1', 'r'.repeat(60)])).toBe(
+      `1${' '.repeat(14)}  ${'r'.repeat(60)}\n`,
+    );
+    expect(tableLine(['src'], ['x'.repeat(300)])).toBe(`${'x'.repeat(MAX_LAST_CELL - 1)}…\n`);
     expect(tableLine(['src', 'dst'], ['Müller', 'x'])).toBe(`Müller${' '.repeat(9)}  x\n`);
     expect(tableLine(['src'], ['\u001b[2Jred\u0007'])).toBe('?[2Jred?\n');
     expect(tableLine(['duration'], [7])).toBe('       7\n');
