@@ -26,7 +26,14 @@ interface Sink {
 }
 
 function stdoutSink(io: CliIo): Sink {
-  return { write: async (t) => io.out(t), close: async () => {} };
+  return {
+    async write(t) {
+      io.out(t);
+      // io.out is process.stdout.write in pbxctl: wait while a slow reader (a pipe) has not taken the last part.
+      if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    },
+    close: async () => {},
+  };
 }
 
 async function fileSink(path: string): Promise<Sink> {
