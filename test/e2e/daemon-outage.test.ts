@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Consumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import type { Consumer, TestPbx } from '../helpers/agent-harness';
 import {
-  connectPersistentConsumer,
   envelopes,
   FAST_RECONNECT,
-  firstBySeq,
+  liveEnvelopes,
   outboxLines,
   outOfOrder,
   reusedSeqs,
-  type SeenEnvelope,
   seqGaps,
   sleep,
   startAgentProcess,
+  startOutagePbx,
   until,
+  waitReady,
   writeAgentConfig,
 } from '../helpers/daemon';
 import type { ScenarioName } from '../sim/scenarios';
@@ -21,45 +21,6 @@ import type { ScenarioName } from '../sim/scenarios';
 // outbox and reaches a consumer (persistent MQTT 5 session) in order, with no gap in seq (issue 4, Tests).
 
 const ids = (list: Array<{ payload: any }>, key: (d: any) => string) => list.map((s) => key(s.payload.data));
-
-/** Per seq, one envelope: the first arrival of each, among messages that were not retained replays. */
-function live(consumer: Consumer): SeenEnvelope[] {
-  return firstBySeq(envelopes(consumer.seen).filter((e) => !e.retain));
-}
-
-async function setup(
-  tag: string,
-  protocol: 4 | 5 = 5,
-): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
-  const pbx = await startTestPbx({
-    agentId: `daemon-${tag}-${process.pid}-${Date.now()}`,
-    sim: { cdrManager: true },
-    // Mosquitto drops what exceeds 1000 queued messages for an offline persistent client: not the agent's loss.
-    broker: { maxQueuedMessages: 100_000 },
-  });
-  const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
-    clientId: `consumer-${pbx.agentId}`.slice(0, 64),
-  });
-  const config = writeAgentConfig(pbx, 'fast-reconnect', {
-    ...FAST_RECONNECT,
-    broker: { ...FAST_RECONNECT.broker, protocol_version: protocol },
-  });
-  return { pbx, consumer, config };
-}
-
-async function waitReady(consumer: Consumer): Promise<void> {
-  await consumer.waitFor(
-    () => consumer.on('/status').some((s) => s.payload.online === true),
-    10_000,
-    'birth',
-  );
-  await consumer.waitFor(
-    () => consumer.on('/state/health').some((s) => s.payload.data.components.ami?.status === 'ok'),
-    15_000,
-    'health: ami ok',
-  );
-  await consumer.waitFor(() => consumer.on('/state/peers').length > 0, 10_000, 'state/peers');
-}
 
 describe('daemon: broker down for 30 s while calls happen', () => {
   let pbx: TestPbx | undefined;
@@ -71,7 +32,7 @@ describe('daemon: broker down for 30 s while calls happen', () => {
   });
 
   it('after reconnect the consumer has every event, in order, with no gap in seq', async () => {
-    const s = await setup('outage');
+    const s = await startOutagePbx('outage');
     pbx = s.pbx;
     consumer = s.consumer;
     const c = consumer;
@@ -136,7 +97,7 @@ describe('daemon: broker down for 30 s while calls happen', () => {
     expect(c.on('/status').at(-1)!.payload.online).toBe(true);
 
     // Every event the simulator caused: one call.started, one call.ended and one cdr.new per call.
-    const got = live(c);
+    const got = liveEnvelopes(c);
     const of = (type: string) => got.filter((e) => e.type === type);
     expect(made).toEqual(expect.arrayContaining(linkedids));
     const sorted = [...made].sort();
@@ -178,94 +139,6 @@ describe('daemon: broker down for 30 s while calls happen', () => {
   }, 120_000);
 });
 
-describe('daemon: agent restarted while the broker is down', () => {
-  let pbx: TestPbx | undefined;
-  let consumer: Consumer | undefined;
-
-  afterEach(async () => {
-    await consumer?.close();
-    await pbx?.close();
-  });
-
-  it.each([
-    ['SIGTERM', 5],
-    ['SIGKILL', 5],
-    ['SIGTERM', 4],
-  ] as const)(
-    '%s, MQTT protocol %i: the outbox of the first process is delivered, seq strictly increasing',
-    async (signal, protocol) => {
-      const s = await setup(`restart-${signal.toLowerCase()}-${protocol}`, protocol);
-      pbx = s.pbx;
-      consumer = s.consumer;
-      const c = consumer;
-      const first = await startAgentProcess(pbx, { config: s.config });
-      await waitReady(c);
-      const boot1 = c.on('/status').find((x) => x.payload.online === true)!.payload.boot_id as string;
-
-      await pbx.broker.stop();
-      const firstCalls: string[] = [];
-      for (const name of ['internal', 'busy', 'outbound-trunk'] as const)
-        firstCalls.push((await pbx.sim.runScenario(name, { speed: 0 })).linkedid);
-      await until(() => outboxLines(pbx!.stateDir, '/events/call.ended') >= 3, 10_000, 'calls spooled');
-      const exit = await first.stop(signal, 10_000);
-      expect(exit).toEqual(
-        signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' },
-      );
-
-      // A new process on the same state dir (after a crash: over its stale lock), still without a broker,
-      // sees one more call.
-      const second = await startAgentProcess(pbx, { config: s.config });
-      await second.waitForLine(/calls resynced/, 10_000);
-      const secondCall = (await pbx.sim.runScenario('internal', { speed: 0 })).linkedid;
-      await until(
-        () => outboxLines(pbx!.stateDir, '/events/call.ended', secondCall) === 1,
-        10_000,
-        'second call spooled',
-      );
-      await pbx.broker.start();
-
-      await c.waitFor(
-        () => c.on('/status').some((x) => x.payload.online === true && x.payload.boot_id !== boot1),
-        15_000,
-        'birth of the second process',
-      );
-      const boot2 = c.on('/status').find((x) => x.payload.online === true && x.payload.boot_id !== boot1)!
-        .payload.boot_id;
-      await c.waitFor(
-        () =>
-          [...firstCalls, secondCall].every((id) =>
-            c.on('/events/call.ended').some((e) => e.payload.data.call.call_id === id),
-          ),
-        20_000,
-        'call.ended of both processes',
-      );
-      await sleep(1000);
-
-      const got = live(c);
-      const ended = got.filter((e) => e.type === 'call.ended');
-      // The first process's events, delivered by the second, still say who made them.
-      expect(ended.filter((e) => e.bootId === boot1).map((e) => e.data.call.call_id)).toEqual(firstCalls);
-      expect(ended.filter((e) => e.bootId === boot2).map((e) => e.data.call.call_id)).toEqual([secondCall]);
-      expect(ended.map((e) => e.data.call.call_id)).toEqual([...firstCalls, secondCall]);
-
-      // seq: never reused, strictly increasing in arrival order, and the second process continues above
-      // every seq of the first.
-      const all = envelopes(c.seen);
-      expect(reusedSeqs(all)).toEqual([]);
-      expect(outOfOrder(got)).toEqual([]);
-      const firstEvents = all.filter((e) => e.bootId === boot1 && !e.topic.includes('/state/'));
-      const maxFirst = Math.max(...firstEvents.map((e) => e.seq));
-      const minSecond = Math.min(...all.filter((e) => e.bootId === boot2).map((e) => e.seq));
-      expect(minSecond).toBeGreaterThan(maxFirst);
-      const gaps = seqGaps(all);
-      if (signal === 'SIGTERM')
-        expect(gaps).toEqual([]); // a clean stop persists the exact last seq
-      else expect(gaps.filter((g) => g < maxFirst || g > minSecond)).toEqual([]); // a crash may skip a block, once
-    },
-    90_000,
-  );
-});
-
 describe('daemon: outbox bound hit while the broker is down', () => {
   let pbx: TestPbx | undefined;
   let consumer: Consumer | undefined;
@@ -276,7 +149,7 @@ describe('daemon: outbox bound hit while the broker is down', () => {
   });
 
   it('the oldest events go, the newest arrive, and outbox.dropped counts exactly the missing seqs', async () => {
-    const s = await setup('bound');
+    const s = await startOutagePbx('bound');
     pbx = s.pbx;
     consumer = s.consumer;
     const c = consumer;
@@ -319,7 +192,7 @@ describe('daemon: outbox bound hit while the broker is down', () => {
     // Oldest first: fewer calls ended than were made, and the report follows the replayed events.
     const callsMade = load.started + 1;
     expect(c.on('/events/call.ended').length).toBeLessThan(callsMade);
-    const got = live(c);
+    const got = liveEnvelopes(c);
     expect(outOfOrder(got)).toEqual([]);
     const reportSeq = reports[0]!.payload.seq as number;
     const replayed = got.filter((e) => e.type.startsWith('call.') || e.type === 'cdr.new');

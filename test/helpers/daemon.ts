@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { Consumer, type Seen, type TestPbx } from './agent-harness';
+import { Consumer, type Seen, startTestPbx, type TestPbx } from './agent-harness';
 import { spawnProcess, type TestProcess } from './process';
 
 /** Writes `config` as YAML into the test's dir (mode 600: it may hold credentials) and returns its path. */
@@ -187,3 +187,44 @@ export async function until(pred: () => boolean, ms: number, what: string): Prom
 
 /** Sleeps `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Per seq, one envelope: the first arrival of each, among messages that were not retained replays. */
+export function liveEnvelopes(consumer: Consumer): SeenEnvelope[] {
+  return firstBySeq(envelopes(consumer.seen).filter((e) => !e.retain));
+}
+
+/** A test PBX for outage tests: CDR events on, a persistent consumer on `P/A/#`, a fast-reconnect config. */
+export async function startOutagePbx(
+  tag: string,
+  protocol: 4 | 5 = 5,
+): Promise<{ pbx: TestPbx; consumer: Consumer; config: string }> {
+  const pbx = await startTestPbx({
+    agentId: `daemon-${tag}-${process.pid}-${Date.now()}`,
+    sim: { cdrManager: true },
+    // Mosquitto drops what exceeds 1000 queued messages for an offline persistent client: not the agent's loss.
+    broker: { maxQueuedMessages: 100_000 },
+  });
+  const consumer = await connectPersistentConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`, {
+    clientId: `consumer-${pbx.agentId}`.slice(0, 64),
+  });
+  const config = writeAgentConfig(pbx, 'fast-reconnect', {
+    ...FAST_RECONNECT,
+    broker: { ...FAST_RECONNECT.broker, protocol_version: protocol },
+  });
+  return { pbx, consumer, config };
+}
+
+/** Waits for birth, health with AMI ok, and a first state/peers. */
+export async function waitReady(consumer: Consumer): Promise<void> {
+  await consumer.waitFor(
+    () => consumer.on('/status').some((s) => s.payload.online === true),
+    10_000,
+    'birth',
+  );
+  await consumer.waitFor(
+    () => consumer.on('/state/health').some((s) => s.payload.data.components.ami?.status === 'ok'),
+    15_000,
+    'health: ami ok',
+  );
+  await consumer.waitFor(() => consumer.on('/state/peers').length > 0, 10_000, 'state/peers');
+}
