@@ -3,10 +3,10 @@ import type { FreepbxDb } from '../freepbx/db';
 import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
 import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
 import { eachRow } from './each-row';
+import { type CdrRow, eachPageRow } from './ordered-rows';
 import { CdrPartWriter, type PartSink } from './part-writer';
 import {
   buildBoundaryQuery,
-  buildCdrQuery,
   buildGroupQuery,
   CDR_SEARCH_FIELDS,
   type CdrQueryArgs,
@@ -35,7 +35,7 @@ export interface CdrQueryResult {
 /** What a query needs from the command context. */
 export type CdrQuerySink = PartSink & { readonly signal?: AbortSignal };
 
-type Row = Record<string, unknown> | unknown[];
+type Row = CdrRow;
 
 /** Every searchable column, to check args before the table's real columns are known. */
 const ALL_FIELDS: CdrColumns = {
@@ -93,7 +93,6 @@ export class CdrQuery {
       const [row] = await this.deps.db.query<{ calldate: string }>(b.sql, b.params);
       bound = row?.calldate;
     }
-    const q = buildCdrQuery(args, cols, table, cursor, limit + 1, bound); // one extra row tells whether more are left
     const asArrays = args.format === 'rows';
     const writer = new CdrPartWriter(sink, {
       format: asArrays ? 'rows' : 'objects',
@@ -129,12 +128,8 @@ export class CdrQuery {
       for (let i = from; i < rows.length; i++) await writer.add(rows[i]);
     };
     try {
-      const stream = this.deps.db.stream(q.sql, q.params, {
-        signal: sink.signal,
-        rowsAsArray: asArrays,
-        highWaterMark: 512,
-      });
-      await eachRow<Row>(stream, (row) => {
+      const source = { db: this.deps.db, args, cols, table, cursor, fetch: limit + 1, bound, asArrays };
+      await eachPageRow({ ...source, signal: sink.signal }, keyOf, (row) => {
         fetched++;
         const key = keyOf(row);
         if (fetched > limit) {

@@ -159,6 +159,24 @@ export function buildCdrQuery(
 }
 
 /**
+ * The page's rows in calldate order alone (no LIMIT: the page ends at `bound`, or holds every row left), so the
+ * server reads them along the calldate index without sorting (§8.1: KEY calldate, no index on uniqueid); the
+ * caller orders each calldate's rows by uniqueid itself (see ordered-rows.ts).
+ */
+export function buildCalldateOrderedQuery(
+  args: CdrQueryArgs,
+  cols: CdrColumns,
+  table: { db: string; name: string },
+  cursor: CdrCursor | undefined,
+  bound?: string,
+): BuiltQuery {
+  const w = pageWhere(args, cols, cursor, bound);
+  const dir = args.order === 'desc' ? 'DESC' : 'ASC';
+  const sql = `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${w.sql} ORDER BY \`calldate\` ${dir}`;
+  return { sql, params: w.params };
+}
+
+/**
  * The calldate of the page's row number `offset` in calldate order alone. ORDER BY calldate, uniqueid cannot
  * use the plain calldate index (§8.1) for its order, so the server would sort every remaining row for each
  * page; bounding the page by this calldate (read along the index, no sort) keeps the sort to one page.

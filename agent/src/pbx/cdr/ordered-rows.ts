@@ -1,0 +1,135 @@
+import type { FreepbxDb } from '../freepbx/db';
+import type { CdrColumns } from './columns';
+import type { CdrCursor } from './cursor';
+import { eachRow } from './each-row';
+import { buildCalldateOrderedQuery, buildCdrQuery, type CdrQueryArgs } from './query-builder';
+
+/** One CDR row as the driver gives it: an object keyed by column, or an array in column order. */
+export type CdrRow = Record<string, unknown> | unknown[];
+
+/** What one page's row source needs. */
+export interface PageSource {
+  db: FreepbxDb;
+  args: CdrQueryArgs;
+  cols: CdrColumns;
+  table: { db: string; name: string };
+  cursor: CdrCursor | undefined;
+  /** Rows the caller wants at most (it reads one more than its limit to know whether more are left). */
+  fetch: number;
+  /** Last calldate of the page (buildBoundaryQuery); undefined when every row left fits in the page. */
+  bound: string | undefined;
+  asArrays: boolean;
+  signal?: AbortSignal;
+  /** Rows of one calldate held to be ordered by uniqueid; a bigger group falls back to the server's sort. */
+  groupCap?: number;
+}
+
+/** Rows of one calldate kept in memory by default (bounded memory; far above any real PBX's calls per second). */
+export const DEFAULT_GROUP_CAP = 2000;
+
+/** Uniqueid remainders (after the group's common prefix) whose order is the same in JS and every collation. */
+const DIGITS_AND_DOTS = /^[0-9.]*$/;
+
+/** Thrown inside the fast stream to switch to the server-sorted query for the rest of the page. */
+class FallBack extends Error {}
+
+/**
+ * Calls `fn` with the page's rows in (calldate, uniqueid) order, at most `fetch` of them, awaiting it when it
+ * returns a promise (backpressure). With a calldate index, the rows come in calldate order read along the index
+ * (no server-side sort, which would also delay the first row of every page by the sort of the whole page), and
+ * each calldate's rows — usually one, a few for transfers — are ordered by uniqueid here. That order must equal
+ * the column collation's (the cursor compares with it in SQL): it does when the uniqueids differ only in digits and
+ * dots after a common prefix (Asterisk's `[systemname-]epoch.sequence`, §8.1). A group that is not like that, or
+ * larger than `groupCap`, hands the rest of the page to the server-sorted query from the last row given out.
+ */
+export async function eachPageRow(
+  src: PageSource,
+  keyOf: (row: CdrRow) => CdrCursor,
+  fn: (row: CdrRow) => void | Promise<void>,
+): Promise<void> {
+  const opts = { signal: src.signal, rowsAsArray: src.asArrays, highWaterMark: 512 };
+  const sorted = (cursor: CdrCursor | undefined, fetch: number) => {
+    const q = buildCdrQuery(src.args, src.cols, src.table, cursor, fetch, src.bound);
+    return eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), fn);
+  };
+  if (!src.cols.calldateIndexed) return sorted(src.cursor, src.fetch);
+
+  const cap = src.groupCap ?? DEFAULT_GROUP_CAP;
+  const desc = src.args.order === 'desc';
+  let given = 0;
+  let lastKey = src.cursor;
+  let group: CdrRow[] = [];
+  let groupKeys: CdrCursor[] = [];
+  const giveGroup = async (rows: CdrRow[], keys: CdrCursor[]) => {
+    for (let i = 0; i < rows.length && given < src.fetch; i++) {
+      given++;
+      lastKey = keys[i];
+      const p = fn(rows[i] as CdrRow);
+      if (p) await p;
+    }
+  };
+  /** Orders the held group by uniqueid and gives it out; returns a promise only when `fn` had to wait. */
+  const flush = (): void | Promise<void> => {
+    const rows = group;
+    const keys = groupKeys;
+    group = [];
+    groupKeys = [];
+    if (rows.length === 0 || given >= src.fetch) return;
+    if (rows.length === 1) {
+      given++;
+      lastKey = keys[0];
+      return fn(rows[0] as CdrRow);
+    }
+    const order = uniqueidOrder(keys, desc);
+    if (!order) throw new FallBack();
+    return giveGroup(
+      order.map((i) => rows[i] as CdrRow),
+      order.map((i) => keys[i] as CdrCursor),
+    );
+  };
+  const q = buildCalldateOrderedQuery(src.args, src.cols, src.table, src.cursor, src.bound);
+  try {
+    await eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), (row) => {
+      const key = keyOf(row);
+      if (group.length > 0 && key.calldate !== groupKeys[0]?.calldate) {
+        const p = flush();
+        group.push(row);
+        groupKeys.push(key);
+        return p;
+      }
+      if (given >= src.fetch) return; // read to the end (the rest of the bound calldate): the connection stays reusable
+      group.push(row);
+      groupKeys.push(key);
+      if (group.length > cap) throw new FallBack();
+    });
+    await flush();
+  } catch (e) {
+    if (!(e instanceof FallBack)) throw e;
+    // the fast stream was destroyed (its connection dropped); the rest of the page comes sorted by the server
+    if (given < src.fetch) await sorted(lastKey, src.fetch - given);
+  }
+}
+
+/**
+ * Indexes of `keys` (one calldate) in uniqueid order, or undefined when JS order might differ from the
+ * collation's: the uniqueids must differ only in digits and dots after their common prefix.
+ */
+export function uniqueidOrder(keys: readonly CdrCursor[], desc: boolean): number[] | undefined {
+  const ids = keys.map((k) => k.uniqueid);
+  let prefix = ids[0]?.length ?? 0;
+  const first = ids[0] ?? '';
+  for (const id of ids) {
+    let i = 0;
+    while (i < prefix && i < id.length && id.charCodeAt(i) === first.charCodeAt(i)) i++;
+    prefix = i;
+  }
+  for (const id of ids) if (!DIGITS_AND_DOTS.test(id.slice(prefix))) return undefined;
+  const order = ids.map((_, i) => i);
+  order.sort((a, b) => {
+    const x = ids[a] as string;
+    const y = ids[b] as string;
+    const c = x < y ? -1 : x > y ? 1 : 0;
+    return desc ? -c : c;
+  });
+  return order;
+}
