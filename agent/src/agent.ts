@@ -190,7 +190,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
       }
       log.info(
         { agent: config.agent_id, boot_id: bootId, version, commands: capabilities.length },
-        'agent started',
+        'modules started',
       );
     },
     stop(reason: string) {
@@ -210,7 +210,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
         await link.stop();
         await db?.close();
         if (cdrDb !== db) await cdrDb?.close();
-        log.info('agent stopped');
+        log.info('modules stopped');
       })();
       return stopping;
     },

@@ -23,7 +23,8 @@ let consumer: Consumer;
 const links: Link[] = [];
 
 beforeEach(async () => {
-  broker = await startMosquitto();
+  // Mosquitto keeps only 1000 queued messages for an offline persistent client by default: room for the replay.
+  broker = await startMosquitto({ maxQueuedMessages: 100_000 });
   agent = testAgentId();
   base = `pbxlink/v1/${agent}`;
   state = tempDir();
