@@ -202,6 +202,11 @@ describe('pbxctl cdr filters against the agent process', () => {
     expectSameRows(got, expected({ status: 'NO ANSWER', start: '2026-01-01 05:00:00', end: '2026-01-02' }));
   });
 
+  it('over MQTT 3.1.1 (replies to the signed reply_to): the same rows', async () => {
+    const q: Query = { status: 'BUSY', recordings: 'without' };
+    expectSameRows(await query(q, ['--mqtt3']), expected(q));
+  });
+
   it('wire rows + gzip parts are decoded to the same rows', async () => {
     const q: Query = { status: 'ANSWERED' };
     for (const wire of [['--wire', 'rows'], ['--compress'], ['--wire', 'rows', '--compress']]) {
