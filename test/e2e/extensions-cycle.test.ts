@@ -416,4 +416,93 @@ describe('extensions.* on the agent process', () => {
     expect(changedEvents('155').map((e) => e.action)).toEqual(['create']);
     expect(consumer.on('/events/config.changed').length).toBe(events + 1);
   });
+
+  it('injection strings are refused (quote, ";") or stored literally (apostrophe, backslash, $(…), backticks)', async () => {
+    const before = await snapshot();
+    const refused = await send('extensions.create', [
+      '--json',
+      JSON.stringify({ account: '157', name: 'Bob"; DROP TABLE sip; --', secret: "pw';DELETE FROM users" }),
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/invalid_args/);
+    expect(refused.stderr).toMatch(/"path":"\/name"/);
+    expect(refused.stderr).toMatch(/"path":"\/secret"/);
+    expect(await snapshot()).toBe(before);
+
+    const evil = "O'Brien' OR '1'='1 -- \\ $(reboot) `id`";
+    const secret = "pw'157\\$(id)`x`--";
+    const c = await send('extensions.create', [
+      '--json',
+      JSON.stringify({ account: '157', name: evil, secret }),
+    ]);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    expect((await rowsOf('users', 'extension', '157'))[0]?.name).toBe(evil);
+    expect((await rowsOf('devices', 'id', '157'))[0]?.description).toBe(evil);
+    const sip = Object.fromEntries((await sipRows('157')).map(([k, d]) => [k, d]));
+    expect(sip.secret).toBe(secret);
+    expect(sip.callerid).toBe(`${evil} <157>`);
+    expect(pbx.sim.astdb.get('/AMPUSER/157/cidname')).toBe(evil);
+    // nothing else was touched: the seed's extensions are all still there
+    expect((await rowsOf('users', 'extension', '100')).length).toBe(1);
+    expect((await sipRows('106')).length).toBeGreaterThan(10);
+    expect((await send('extensions.delete', ['--arg', 'account=157'])).code).toBe(0);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('two concurrent updates of one account both land, serialized (no lost update, flags intact)', async () => {
+    expect(
+      (
+        await send('extensions.create', [
+          '--arg',
+          'account=158',
+          '--arg',
+          'name=Conc',
+          '--arg',
+          'secret=pw-158-x',
+        ])
+      ).code,
+    ).toBe(0);
+    const before = await sipRows('158');
+    const [a, b] = await Promise.all([
+      send('extensions.update', ['--arg', 'account=158', '--arg', 'nat=no']),
+      send('extensions.update', ['--arg', 'account=158', '--arg', 'dtmfmode=info', '--arg', 'name=Conc Two']),
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(await sipRows('158')).toEqual(
+      before.map((r) =>
+        r[0] === 'nat' ? ['nat', 'no', r[2]] : r[0] === 'dtmfmode' ? ['dtmfmode', 'info', r[2]] : r,
+      ),
+    );
+    expect((await rowsOf('users', 'extension', '158'))[0]?.name).toBe('Conc Two');
+    expect(pbx.sim.astdb.get('/AMPUSER/158/cidname')).toBe('Conc Two');
+  });
+
+  it('the apply command failing is reported in the reply and the event; the data stays written', async () => {
+    await pbx.agent!.stop('SIGTERM', 10_000);
+    await pbx.startAgent({ PBXLINK_APPLY_CMD: '/bin/false' });
+    await consumer.waitFor(
+      () => consumer.on('/status').filter((s) => s.payload.online).length >= 2,
+      15_000,
+      'second birth',
+    );
+    const u = await send('extensions.update', ['--arg', 'account=158', '--arg', 'qualify=no']);
+    expect(u.code).toBe(0);
+    expect(u.data).toMatchObject({ action: 'update', fields: ['qualify'], applied: { ok: false } });
+    expect(Object.fromEntries((await sipRows('158')).map(([k, d]) => [k, d])).qualify).toBe('no');
+    const [[flag]] = (await pbx.dbs.conn.query(
+      `SELECT value FROM \`${pbx.dbs.configDb}\`.admin WHERE variable='need_reload'`,
+    )) as unknown as [[{ value: string }]];
+    expect(flag.value).toBe('true');
+    await consumer.waitFor(
+      () => changedEvents('158').some((e) => e.action === 'update' && e.fields?.join() === 'qualify'),
+      10_000,
+      'config.changed with the apply outcome',
+    );
+    expect(
+      changedEvents('158').find((e) => e.action === 'update' && e.fields?.join() === 'qualify'),
+    ).toMatchObject({
+      applied: { ok: false },
+    });
+  });
 });
