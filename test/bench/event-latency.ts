@@ -56,8 +56,11 @@ const broker = await startMosquitto({ maxQueuedMessages: 1_000_000, extraConfig:
 const sim = await startAmiSimulator({ dialect: '13', cdrManager: true, speed: 0, authFailDelayMs: 10 });
 const probe = new LatencyProbe();
 let written = 0;
+// Events emitted while the agent had no AMI session (it reconnects after an unanswered Ping) reach nobody.
+let unheard = 0;
 sim.onEventWritten = (name, at, text) => {
   written++;
+  if (sim.connections() === 0) unheard++;
   probe.onAmi(name, at, text);
 };
 
@@ -92,12 +95,15 @@ const agent: ChildProcess = spawn(process.execPath, [...agentFlags, ...profFlags
   },
 });
 const agentLog: string[] = [];
+let amiLost = 0;
 const onLog = (d: Buffer) => {
   for (const l of d.toString('utf8').split('\n')) {
     if (!l) continue;
     agentLog.push(l);
     if (agentLog.length > 200) agentLog.shift();
-    if (/shed|dropped|fatal|"error"/.test(l)) say(`  agent log: ${l.slice(0, 200)}`);
+    // The agent logs at warn: only transitions (shedding, AMI or broker lost/back), each worth showing.
+    say(`  agent log: ${l.slice(0, 220)}`);
+    if (l.includes('AMI Ping unanswered') || l.includes('AMI connection lost')) amiLost++;
   }
 };
 agent.stdout!.on('data', onLog);
@@ -199,6 +205,8 @@ try {
   const oi = RATES.length;
   probe.phase = oi;
   const shedBefore = probe.shedReports.length;
+  const amiLostBefore = amiLost;
+  const unheardBefore = unheard;
   const ow = sampler.window(100);
   const w2 = written;
   const load = await sim.runLoad({
@@ -237,7 +245,7 @@ try {
   say(
     `overload ${OVERLOAD.rate} AMI ev/s (achieved ${achieved.toFixed(0)}/s, ${of.calls} calls) for ${OVERLOAD.s} s: alive ${alive}, ` +
       `RSS peak ${om.peakRssMb.toFixed(1)} MB, CPU ${om.cpuPct.toFixed(1)}%, backlog delivered ${backlogS.toFixed(1)} s after the load, ` +
-      `p99 ${of.p99.toFixed(1)} ms, call messages not delivered ${of.lost}; agent reported shed ${shed} ` +
+      `p99 ${of.p99.toFixed(1)} ms, call messages not delivered ${of.lost}, AMI connection lost ${amiLost - amiLostBefore}× (${unheard - unheardBefore} AMI events emitted with no agent session); agent reported shed ${shed} ` +
       `(${reports.map((r) => `${r.type} ${JSON.stringify(r.data)}`).join('; ') || 'no report'})`,
   );
 
@@ -271,6 +279,8 @@ try {
         shed,
         not_delivered: of.lost,
         backlog_s: r2(backlogS),
+        ami_reconnects: amiLost - amiLostBefore,
+        ami_events_without_session: unheard - unheardBefore,
         achieved_ami_events_per_s: Math.round(achieved),
         cpu_pct: r2(om.cpuPct),
       },
