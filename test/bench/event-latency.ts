@@ -103,7 +103,7 @@ const onLog = (d: Buffer) => {
     if (agentLog.length > 200) agentLog.shift();
     // The agent logs at warn: only transitions (shedding, AMI or broker lost/back), each worth showing.
     say(`  agent log: ${l.slice(0, 220)}`);
-    if (l.includes('AMI Ping unanswered') || l.includes('AMI connection lost')) amiLost++;
+    if (l.includes('AMI connection lost')) amiLost++;
   }
 };
 agent.stdout!.on('data', onLog);
