@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     let baseline = 0;
     let rate = 0;
     let growth = 0;
+    let peak = 0;
     for (let round = 1; round <= rounds; round++) {
       const tcp = (await tcpCopy(file, join(base, 'tcp.out'))) / 1024 / 1024;
       await rm(join(base, 'tcp.out'));
@@ -170,13 +171,14 @@ async function main(): Promise<void> {
       // Against the idle RSS before the first round (not this round's start, which may still hold the last
       // round's garbage): the worst round is the figure, RSS growth is a ceiling, not a best case.
       const g = Math.max(0, peakRssMb - baseRss / 1024 / 1024);
+      peak = Math.max(peak, peakRssMb);
       growth = Math.max(growth, g);
       log(
         `round ${round}: pbxlink recordings.get through Mosquitto ${r.toFixed(1)} MB/s (${secs.toFixed(2)} s, sha256 verified), agent RSS +${g.toFixed(1)} MB`,
       );
     }
     log(
-      `best: TCP ${baseline.toFixed(1)} MB/s, pbxlink ${rate.toFixed(1)} MB/s; agent RSS ${(baseRss / 1024 / 1024).toFixed(1)} MB before, worst growth ${growth.toFixed(1)} MB`,
+      `best: TCP ${baseline.toFixed(1)} MB/s, pbxlink ${rate.toFixed(1)} MB/s; agent RSS ${(baseRss / 1024 / 1024).toFixed(1)} MB before, peak ${peak.toFixed(1)} MB, worst growth ${growth.toFixed(1)} MB`,
     );
     process.stdout.write(
       `${JSON.stringify({
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
         baseline_mb_per_s: Math.round(baseline * 10) / 10,
         ratio: Math.round((rate / baseline) * 1000) / 1000,
         rss_growth_mb: Math.round(growth * 10) / 10,
+        agent_rss_mb: Math.round((baseRss / 1024 / 1024) * 10) / 10,
+        agent_peak_rss_mb: Math.round(peak * 10) / 10,
       })}\n`,
     );
   } catch (e) {
