@@ -134,6 +134,16 @@ describe('pbxctl cdr output formats', () => {
     expect(records).toEqual(want.map((x) => [String(x.uniqueid), 'ANSWERED', String(x.billsec)]));
   });
 
+  it('an empty result: nothing on stdout, or only the header when --columns names the columns', async () => {
+    const none = ['--field', 'src', '--pattern', 'no-such-caller'];
+    const bare = await pbxctl(['--format', 'csv', ...none]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^done: 0 rows in 1 page\(s\), [\d.]+ s; next_cursor: null$/m);
+    const named = await pbxctl(['--format', 'csv', '--columns', 'src,dst', ...none]);
+    expect(named.stdout).toBe('src,dst\r');
+  });
+
   it('table: header, rule, aligned fixed-width columns, numbers right-aligned, long values cut, no control characters', async () => {
     const r = await pbxctl([]);
     expect(r.code).toBe(0);
