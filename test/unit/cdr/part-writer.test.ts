@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { CdrPartWriter, rowJsonSize } from '../../../agent/src/pbx/cdr/part-writer';
+import { CdrPartWriter, rowJsonSize, stringJsonSize } from '../../../agent/src/pbx/cdr/part-writer';
 
 function sink(maxPayloadBytes: number) {
   const parts: Record<string, unknown>[] = [];
@@ -109,6 +109,14 @@ describe('rowJsonSize', () => {
     { clid: '"Caller 100" <100>', src: '1%00', n: 12345678901, ok: true, no: false, u: undefined },
     { emoji: '📞 call', ctl: '\u007f\u0080', q: "O'Brien" },
     [Number.NaN, Number.POSITIVE_INFINITY, 1e21, 1e-7],
+    [
+      '\b\f\n\r\t\u001f\u0000',
+      'lone \ud800 high',
+      'lone \udc00 low',
+      'pair \ud83d\ude00 end \ud83d',
+      '\u07ff\u0800\uffff',
+    ],
+    { 'k"ey': 'v\\', ü: 'ß', '': '' },
   ];
   test.each(samples.map((s) => [JSON.stringify(s), s]))(
     '%s: equals the UTF-8 length of JSON.stringify',
@@ -116,4 +124,24 @@ describe('rowJsonSize', () => {
       expect(rowJsonSize(s)).toBe(Buffer.byteLength(JSON.stringify(s)));
     },
   );
+});
+
+describe('stringJsonSize', () => {
+  test('equals the UTF-8 length of JSON.stringify for random strings over every code unit class', () => {
+    const units = [
+      0x00, 0x08, 0x1f, 0x20, 0x22, 0x41, 0x5c, 0x7e, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff,
+      0xdc00, 0xdfff, 0xe000, 0xfffd, 0xffff,
+    ];
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let k = 0; k < 2000; k++) {
+      const len = rand(12);
+      let s = '';
+      for (let i = 0; i < len; i++) s += String.fromCharCode(units[rand(units.length)] as number);
+      expect(stringJsonSize(s), JSON.stringify(s)).toBe(Buffer.byteLength(JSON.stringify(s)));
+    }
+  });
 });

@@ -129,9 +129,8 @@ export class CdrQuery {
     };
     try {
       const source = { db: this.deps.db, args, cols, table, cursor, fetch: limit + 1, bound, asArrays };
-      await eachPageRow({ ...source, signal: sink.signal }, keyOf, (row) => {
+      await eachPageRow({ ...source, signal: sink.signal }, keyOf, (row, key) => {
         fetched++;
-        const key = keyOf(row);
         if (fetched > limit) {
           extraKey = key; // keep reading to the end (one row), so the connection goes back to the pool clean
           return;

@@ -45,12 +45,12 @@ class FallBack extends Error {}
 export async function eachPageRow(
   src: PageSource,
   keyOf: (row: CdrRow) => CdrCursor,
-  fn: (row: CdrRow) => void | Promise<void>,
+  fn: (row: CdrRow, key: CdrCursor) => void | Promise<void>,
 ): Promise<void> {
   const opts = { signal: src.signal, rowsAsArray: src.asArrays, highWaterMark: 512 };
   const sorted = (cursor: CdrCursor | undefined, fetch: number) => {
     const q = buildCdrQuery(src.args, src.cols, src.table, cursor, fetch, src.bound);
-    return eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), fn);
+    return eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), (row) => fn(row, keyOf(row)));
   };
   if (!src.cols.calldateIndexed) return sorted(src.cursor, src.fetch);
 
@@ -58,13 +58,13 @@ export async function eachPageRow(
   const desc = src.args.order === 'desc';
   let given = 0;
   let lastKey = src.cursor;
-  let group: CdrRow[] = [];
-  let groupKeys: CdrCursor[] = [];
+  const group: CdrRow[] = [];
+  const groupKeys: CdrCursor[] = [];
   const giveGroup = async (rows: CdrRow[], keys: CdrCursor[]) => {
     for (let i = 0; i < rows.length && given < src.fetch; i++) {
       given++;
-      lastKey = keys[i];
-      const p = fn(rows[i] as CdrRow);
+      lastKey = keys[i] as CdrCursor;
+      const p = fn(rows[i] as CdrRow, lastKey);
       if (p) await p;
     }
   };
@@ -72,20 +72,28 @@ export async function eachPageRow(
   const flush = (): void | Promise<void> => {
     const rows = group;
     const keys = groupKeys;
-    group = [];
-    groupKeys = [];
-    if (rows.length === 0 || given >= src.fetch) return;
-    if (rows.length === 1) {
+    const n = rows.length;
+    if (n === 0 || given >= src.fetch) {
+      rows.length = 0;
+      keys.length = 0;
+      return;
+    }
+    if (n === 1) {
+      // the usual case: one row per calldate; the arrays are reused (no allocation per row)
+      const row = rows[0] as CdrRow;
       given++;
-      lastKey = keys[0];
-      return fn(rows[0] as CdrRow);
+      lastKey = keys[0] as CdrCursor;
+      rows.length = 0;
+      keys.length = 0;
+      return fn(row, lastKey);
     }
     const order = uniqueidOrder(keys, desc);
     if (!order) throw new FallBack();
-    return giveGroup(
-      order.map((i) => rows[i] as CdrRow),
-      order.map((i) => keys[i] as CdrCursor),
-    );
+    const sortedRows = order.map((i) => rows[i] as CdrRow);
+    const sortedKeys = order.map((i) => keys[i] as CdrCursor);
+    rows.length = 0;
+    keys.length = 0;
+    return giveGroup(sortedRows, sortedKeys);
   };
   const q = buildCalldateOrderedQuery(src.args, src.cols, src.table, src.cursor, src.bound);
   try {

@@ -1,11 +1,40 @@
 import { gzipSync } from 'node:zlib';
 import { PbxlinkError } from '../../core/errors';
 
-/** Printable ASCII that JSON writes as is (no `"`, no `\\`): its JSON size is its length plus the quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/**
+ * UTF-8 byte length of JSON.stringify(s), counted in one pass over its UTF-16 code units (no regex, no text built):
+ * `"` and `\\` and \b \t \n \f \r take 2 bytes, other control characters and lone surrogates `\\uXXXX` (6),
+ * a surrogate pair 4, other code units 1 to 3 bytes; plus the 2 quotes.
+ */
+export function stringJsonSize(s: string): number {
+  let n = s.length + 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c < 0x7f) {
+      if (c === 0x22 || c === 0x5c) n++;
+    } else if (c < 0x20) {
+      n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 1 : 5;
+    } else if (c < 0x80) {
+      // DEL is written as is
+    } else if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2; // 2 code units, 4 bytes
+        i++;
+      } else n += 5;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      n += 5;
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
 
 function valueSize(v: unknown): number {
-  if (typeof v === 'string') return PLAIN.test(v) ? v.length + 2 : Buffer.byteLength(JSON.stringify(v));
+  if (typeof v === 'string') return stringJsonSize(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
   if (v === null || v === undefined) return 4;
   if (typeof v === 'boolean') return v ? 4 : 5;
