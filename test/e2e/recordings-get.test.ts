@@ -5,7 +5,7 @@
  * traversal names are invalid_args; a missing file is not_found.
  */
 import { createHash, randomFillSync } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavHeader } from '../../agent/src/recordings/audio-info';
@@ -115,6 +115,29 @@ describe('recordings on the agent process', () => {
       expect(r.code, name).toBe(1);
       expect(r.stderr, name).toMatch(/invalid_args/);
     }
+    // A symlink inside the root whose target leaves it.
+    symlinkSync(
+      join(pbx.dir, 'outside.wav'),
+      join(pbx.monitorDir, DAY, 'exten-1-2-20261129-101600-1764411360.1.wav'),
+    );
+    const link = await recordingGet([
+      '--name',
+      `/${DAY}/exten-1-2-20261129-101600-1764411360.1.wav`,
+      '-o',
+      join(pbx.dir, 'link.wav'),
+    ]);
+    expect(link.code).toBe(1);
+    expect(link.stderr).toMatch(/invalid_args/);
+    // A CDR row whose recordingfile points out of the root is never followed.
+    await pbx.dbs.conn.query(
+      `INSERT INTO \`${pbx.dbs.cdrDb}\`.cdr (calldate, src, dst, disposition, uniqueid, recordingfile) VALUES (?, ?, ?, ?, ?, ?)`,
+      ['2026-11-29 10:17:00', '200', '100', 'ANSWERED', '1764411420.5', '../../outside.wav'],
+    );
+    const viaCdr = await recordingGet(['--uniqueid', '1764411420.5', '-o', join(pbx.dir, 'cdr.wav')]);
+    expect(viaCdr.code).toBe(1);
+    expect(viaCdr.stderr).toMatch(/invalid_args|not_found/);
+    expect(existsSync(join(pbx.dir, 'cdr.wav'))).toBe(false);
+    expect(existsSync(join(pbx.dir, 'link.wav'))).toBe(false);
     const missing = await recordingGet([
       '--name',
       `/${DAY}/exten-100-200-20261129-101500-1.1.wav`,
