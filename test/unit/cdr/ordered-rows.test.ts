@@ -15,6 +15,8 @@ describe('uniqueidOrder', () => {
     expect(uniqueidOrder(k, true)).toEqual([1, 2, 0, 3]);
     expect(uniqueidOrder(keys('pbx1-1700000000.5', 'pbx1-1700000000.42'), false)).toEqual([1, 0]);
     expect(uniqueidOrder(keys('abc', 'abc'), false)).toEqual([0, 1]);
+    expect(uniqueidOrder(keys('1.5', '1.42'), true)).toEqual([0, 1]);
+    expect(uniqueidOrder(keys('1.42', '1.5'), true)).toEqual([1, 0]);
   });
 
   test('letters (or anything else) where they differ: no JS order, the server must sort', () => {

@@ -123,6 +123,15 @@ export async function eachPageRow(
  * collation's: the uniqueids must differ only in digits and dots after their common prefix.
  */
 export function uniqueidOrder(keys: readonly CdrCursor[], desc: boolean): number[] | undefined {
+  if (keys.length === 2) {
+    // the usual tie (a transfer or a second leg): compare the two without the general machinery
+    const x = (keys[0] as CdrCursor).uniqueid;
+    const y = (keys[1] as CdrCursor).uniqueid;
+    let i = 0;
+    while (i < x.length && i < y.length && x.charCodeAt(i) === y.charCodeAt(i)) i++;
+    if (!DIGITS_AND_DOTS.test(x.slice(i)) || !DIGITS_AND_DOTS.test(y.slice(i))) return undefined;
+    return (desc ? x < y : x > y) ? [1, 0] : [0, 1];
+  }
   const ids = keys.map((k) => k.uniqueid);
   let prefix = ids[0]?.length ?? 0;
   const first = ids[0] ?? '';
