@@ -55,6 +55,7 @@ export class RecordingsWatcher implements Module {
   private rootMissing = false;
   private scanning = false;
   private checking = false;
+  private readonly later = new Set<Timer>();
 
   constructor(private readonly opts: RecordingsWatcherOptions) {
     this.hashes = opts.hashes ?? new HashCache();
@@ -83,6 +84,8 @@ export class RecordingsWatcher implements Module {
     this.ctx?.clock.clearInterval(this.timer);
     this.timer = undefined;
     this.queue.clear();
+    for (const t of this.later) this.ctx?.clock.clearTimeout(t);
+    this.later.clear();
     await this.closeWatcher();
     await this.store?.flush().catch(() => {});
   }
@@ -202,6 +205,18 @@ export class RecordingsWatcher implements Module {
     // The file is re-resolved under the root's real path: a symlink leaving the root is never announced.
     const file = await resolveUnderRoot(await realRoot(this.opts.root), rel, true);
     if (!file || store.has(file.rel, file.mtimeMs)) return;
+    // chokidar 4.0.2 applies awaitWriteFinish only after 'ready' (index.js _emit: `&& this._readyEmitted`): a
+    // file found by a (re)scan comes at once, maybe mid-write. One written to within the stability window waits.
+    const stability = this.opts.stabilityMs ?? 3000;
+    const age = ctx.clock.now() - file.mtimeMs;
+    if (age < stability) {
+      const t = ctx.clock.setTimeout(() => {
+        this.later.delete(t);
+        this.enqueue(rel);
+      }, stability - age + 50);
+      this.later.add(t);
+      return;
+    }
     const data = await describeRecording(file, this.hashes);
     if (this.stopped) return;
     ctx.publisher.publishEvent('recording.new', data);
