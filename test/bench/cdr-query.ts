@@ -39,6 +39,8 @@ interface ChildReport {
   idle_rss_mb: number;
   cpu_s: number;
   parts: number;
+  /** Time the handler waited for PUBACKs with its window of parts full. */
+  ack_wait_s: number;
 }
 
 function log(line: string): void {
@@ -75,11 +77,25 @@ async function child(cfg: ChildConfig): Promise<void> {
       return session.maxPacketBytes;
     },
   };
+  let ackWaitMs = 0;
+  const stats = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        const o = JSON.parse(line) as { ack_wait_ms?: number };
+        ackWaitMs += o.ack_wait_ms ?? 0;
+      },
+    },
+  );
+  const window = Number(process.env.BENCH_CDR_PART_WINDOW ?? 0);
   const handler = createCdrQueryCommand({
     db,
     cdrDb: cfg.cdrDb,
     cdrTable: 'cdr',
     maxRows: CDR_QUERY_MAX_LIMIT,
+    log: stats,
+    clock: systemClock,
+    ...(window > 0 ? { partWindow: window } : {}),
   });
   await db.ping();
   const idleRss = Math.round(process.memoryUsage().rss / 1024 / 1024);
@@ -122,6 +138,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     idle_rss_mb: idleRss,
     cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2),
     parts,
+    ack_wait_s: +(ackWaitMs / 1000).toFixed(2),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   await Promise.race([session.stop(), new Promise((r) => setTimeout(r, 2000))]);
@@ -242,6 +259,7 @@ async function streamRun(
     idle_rss_mb: report.idle_rss_mb,
     agent_cpu_s: report.cpu_s,
     agent_rows_per_cpu_s: Math.round(rows / Math.max(0.01, report.cpu_s)),
+    agent_ack_wait_s: report.ack_wait_s,
     subscriber_cpu_s: +((subCpu.user + subCpu.system) / 1e6).toFixed(2),
     broker_cpu_s: +brokerCpu.toFixed(2),
   };
@@ -312,7 +330,7 @@ async function main(): Promise<void> {
       const ratio = +(r.rows_per_s / baselineRate).toFixed(2);
       runs.push({ ...r, baseline_rows_per_s: baselineRate, baseline_cpu_s: bl.cpu_s, ratio });
       log(
-        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (${r.agent_rows_per_cpu_s} rows/CPU-s), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}`,
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (${r.agent_rows_per_cpu_s} rows/CPU-s; ${r.agent_ack_wait_s} s awaiting PUBACKs), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}`,
       );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets (unless --only)
@@ -345,6 +363,7 @@ async function main(): Promise<void> {
           idle_rss_mb: r.idle_rss_mb,
           agent_cpu_s: r.agent_cpu_s,
           agent_rows_per_cpu_s: r.agent_rows_per_cpu_s,
+          agent_ack_wait_s: r.agent_ack_wait_s,
           broker_cpu_s: r.broker_cpu_s,
           subscriber_cpu_s: r.subscriber_cpu_s,
           baseline_client_cpu_s: r.baseline_cpu_s,

@@ -1,5 +1,6 @@
 import { CdrQueryArgs } from '../../../protocol/src/schemas/cdr';
 import { assertArgs } from '../../../protocol/src/schemas/validate';
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
 import { CdrQuery, type CdrQueryResult } from '../pbx/cdr/cdr-query';
 import type { CdrQueryArgs as Args } from '../pbx/cdr/query-builder';
@@ -14,6 +15,10 @@ export interface CdrCommandDeps {
   /** Largest `limit` accepted (config cdr_max_rows); larger → invalid_args naming `limit`. */
   maxRows: number;
   log?: Logger;
+  /** Parts that may await their PUBACK at once (default 4). */
+  partWindow?: number;
+  /** Measures the time spent awaiting PUBACKs (debug log of each query). */
+  clock?: Clock;
 }
 
 /**

@@ -1,6 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { CdrPartWriter, rowJsonSize, stringJsonSize } from '../../../agent/src/pbx/cdr/part-writer';
+import {
+  CdrPartWriter,
+  objectRowSizer,
+  rowJsonSize,
+  stringJsonSize,
+} from '../../../agent/src/pbx/cdr/part-writer';
 
 function sink(maxPayloadBytes: number) {
   const parts: Record<string, unknown>[] = [];
@@ -143,5 +148,19 @@ describe('stringJsonSize', () => {
       for (let i = 0; i < len; i++) s += String.fromCharCode(units[rand(units.length)] as number);
       expect(stringJsonSize(s), JSON.stringify(s)).toBe(Buffer.byteLength(JSON.stringify(s)));
     }
+  });
+});
+
+describe('objectRowSizer', () => {
+  const size = objectRowSizer(['calldate', 'clid', 'billsec', 'k"ey']);
+  test.each([
+    [{ calldate: '2026-01-01 00:00:00', clid: '"Caller 100" <100>', billsec: 7, 'k"ey': 'ü\n' }],
+    [{ calldate: '2026-01-01 00:00:00', clid: '', billsec: 0, 'k"ey': null }],
+    [{ calldate: 'x', clid: 'y', billsec: 1 }], // a column missing
+    [{ calldate: 'x', clid: 'y', billsec: 1, 'k"ey': undefined }], // undefined is left out by JSON
+    [{ calldate: 'x', clid: 'y', billsec: 1, 'k"ey': 'z', extra: '📞' }], // a key beyond the columns
+    [['x', 'y', 1, 'z']],
+  ])('%j: equals the UTF-8 length of JSON.stringify', (row) => {
+    expect(size(row)).toBe(Buffer.byteLength(JSON.stringify(row)));
   });
 });

@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { FreepbxDb } from '../freepbx/db';
 import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
@@ -24,6 +25,10 @@ export interface CdrQueryDeps {
   cdrTable: string;
   maxRows: number;
   log?: Logger;
+  /** Parts that may await their PUBACK at once (default 4). */
+  partWindow?: number;
+  /** To measure the time spent awaiting PUBACKs (logged at debug with each query). */
+  clock?: Clock;
 }
 
 /** Final data of a cdr.query: rows sent, and the cursor of the next page (null when nothing is left). */
@@ -94,11 +99,13 @@ export class CdrQuery {
       bound = row?.calldate;
     }
     const asArrays = args.format === 'rows';
-    const writer = new CdrPartWriter(sink, {
-      format: asArrays ? 'rows' : 'objects',
-      compress: args.compress === true,
-      columns: cols.names,
-    });
+    const clock = this.deps.clock;
+    const writer = new CdrPartWriter(
+      sink,
+      { format: asArrays ? 'rows' : 'objects', compress: args.compress === true, columns: cols.names },
+      this.deps.partWindow,
+      clock ? () => clock.monotonic() : undefined,
+    );
     const iCall = cols.names.indexOf('calldate');
     const iUid = cols.names.indexOf('uniqueid');
     const keyOf = (r: Row): CdrCursor =>
@@ -167,7 +174,15 @@ export class CdrQuery {
         next = pendingKey;
       }
       await writer.flush();
-      this.deps.log?.debug({ rows: sent, parts: writer.parts, bytes: writer.sentBytes }, 'cdr.query done');
+      this.deps.log?.debug(
+        {
+          rows: sent,
+          parts: writer.parts,
+          bytes: writer.sentBytes,
+          ack_wait_ms: Math.round(writer.ackWaitMs),
+        },
+        'cdr.query done',
+      );
       return { count: sent, next_cursor: next ? encodeCursor(next) : null };
     } catch (e) {
       if ((e as { code?: string }).code === 'internal') this.cols = undefined; // e.g. the table changed shape

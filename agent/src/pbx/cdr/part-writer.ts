@@ -60,6 +60,29 @@ export function rowJsonSize(row: unknown): number {
   return n;
 }
 
+/**
+ * rowJsonSize for rows known to be objects holding exactly `columns` (what the driver builds for our SELECT of
+ * those columns), with the keys' share (`"key":` and the separators) computed once; any other row is measured by
+ * rowJsonSize.
+ */
+export function objectRowSizer(columns: readonly string[]): (row: unknown) => number {
+  let fixed = 2 + Math.max(0, columns.length - 1);
+  for (const c of columns) fixed += stringJsonSize(c) + 1;
+  return (row) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) return rowJsonSize(row);
+    const r = row as Record<string, unknown>;
+    let n = fixed;
+    let count = 0;
+    for (const c of columns) {
+      const v = r[c];
+      if (v === undefined) return rowJsonSize(row);
+      n += typeof v === 'string' ? stringJsonSize(v) : valueSize(v);
+    }
+    for (const _ in r) count++;
+    return count === columns.length ? n : rowJsonSize(row);
+  };
+}
+
 /** Where parts go: CommandContext.part and its size limit (the reply envelope is already accounted for). */
 export interface PartSink {
   readonly maxPayloadBytes: number;
@@ -96,14 +119,22 @@ export class CdrPartWriter {
   sentBytes = 0;
   /** Raw JSON bytes of the rows (before compression). */
   rawBytes = 0;
+  /** JSON byte size of one plain row. */
+  private readonly size: (row: unknown) => number;
+  /** Time spent waiting for acknowledgements with the window full (by `monotonic`; 0 without it). */
+  ackWaitMs = 0;
 
   constructor(
     private readonly sink: PartSink,
     private readonly fmt: PartFormat,
     /** Parts that may await their acknowledgement at once: hides the broker round trip, memory stays ≤ window parts. */
     private readonly window = 4,
+    /** Monotonic milliseconds (Clock.monotonic), to measure ackWaitMs. */
+    private readonly monotonic: () => number = () => 0,
   ) {
     this.limit = sink.maxPayloadBytes;
+    this.size =
+      fmt.format === 'objects' && fmt.columns.length > 0 ? objectRowSizer(fmt.columns) : rowJsonSize;
     this.base = Buffer.byteLength(JSON.stringify(this.wrap(fmt.compress ? '' : [])));
     if (this.base + 64 > this.limit) {
       throw new PbxlinkError('internal', `maxPayloadBytes ${this.limit} leaves no room for CDR rows`);
@@ -128,7 +159,7 @@ export class CdrPartWriter {
   add(row: unknown): void | Promise<void> {
     // plain parts: the size is computed (no JSON text built twice); gzip needs the text anyway
     const json = this.fmt.compress ? JSON.stringify(row) : '';
-    const size = this.fmt.compress ? Buffer.byteLength(json) : rowJsonSize(row);
+    const size = this.fmt.compress ? Buffer.byteLength(json) : this.size(row);
     this.rawBytes += size;
     const extra = size + (this.pieces.length > 0 ? 1 : 0);
     let full = false;
@@ -202,6 +233,9 @@ export class CdrPartWriter {
     const acked = this.sink.part(data);
     acked.catch(() => {}); // observed when awaited below; never an unhandled rejection meanwhile
     this.inflight.push(acked);
+    if (this.inflight.length < this.window) return;
+    const t0 = this.monotonic();
     while (this.inflight.length >= this.window) await this.inflight.shift();
+    this.ackWaitMs += this.monotonic() - t0;
   }
 }
