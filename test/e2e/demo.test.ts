@@ -8,7 +8,7 @@ import { formatFeedLine, paint } from '../sim/demo-format';
 const procs = useProcesses();
 
 describe('npm run demo', () => {
-  it('shows birth, snapshots and call events; the printed pbxctl tail line works; exits 0 leaving no child', async () => {
+  it('shows birth, snapshots and call events; the printed pbxctl tail and send lines work; exits 0 leaving no child', async () => {
     const demo = procs.node(['dist/demo.js', '--duration', '20']);
     const pidLine = await demo.waitForLine(/agent pid \d+/, 15_000, 'stdout');
     const agentPid = Number(/agent pid (\d+)/.exec(pidLine)![1]);
@@ -28,6 +28,17 @@ describe('npm run demo', () => {
     const tail = await procs.runNode(['dist/pbxctl.js', ...args, '--count', '2'], { timeoutMs: 10_000 });
     expect(tail.code, tail.stderr).toBe(0);
     expect(tail.stdout).toMatch(/demo-pbx status online .*\(retained\)/);
+
+    // The printed send line, run as printed, is answered by the agent with its info (signed with demo.key).
+    const sendArgs = sendLine.trim().split(/\s+/).slice(2);
+    const info = await procs.runNode(['dist/pbxctl.js', ...sendArgs, '--timeout', '10'], {
+      timeoutMs: 15_000,
+    });
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      agent: 'demo-pbx',
+      capabilities: expect.arrayContaining(['agent.info', 'calls.list']),
+    });
 
     const { code } = await demo.exited;
     const feed = demo.stdout.join('\n');
