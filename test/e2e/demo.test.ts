@@ -1,17 +1,23 @@
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { useProcesses } from '../helpers/process';
 import { formatFeedLine, paint } from '../sim/demo-format';
 
 // `npm run demo` as a user runs it (dist/demo.js, built by pretest): embedded broker, simulator, the real
 // agent process; the feed shows what a consumer sees, the printed pbxctl line works, and nothing is left behind.
 const procs = useProcesses();
+// When an assertion fails, useProcesses SIGKILLs the demo, which cannot stop its agent then: stop it here.
+let agentPid: number | undefined;
+afterEach(() => {
+  if (agentPid && existsSync(`/proc/${agentPid}`)) process.kill(agentPid, 'SIGKILL');
+  agentPid = undefined;
+});
 
 describe('npm run demo', () => {
   it('shows birth, snapshots and call events; the printed pbxctl tail and send lines work; exits 0 leaving no child', async () => {
     const demo = procs.node(['dist/demo.js', '--duration', '20']);
     const pidLine = await demo.waitForLine(/agent pid \d+/, 15_000, 'stdout');
-    const agentPid = Number(/agent pid (\d+)/.exec(pidLine)![1]);
+    agentPid = Number(/agent pid (\d+)/.exec(pidLine)![1]);
     expect(existsSync(`/proc/${agentPid}`)).toBe(true);
     const tailLine = await demo.waitForLine(
       /npx pbxctl tail demo-pbx all --broker mqtt:\/\/127\.0\.0\.1:\d+ --mqtt3$/,
@@ -56,6 +62,7 @@ describe('npm run demo', () => {
     expect(feed).toMatch(/status offline demo-pbx \(stopped\)/);
     expect(feed).toMatch(/demo stopped$/);
     expect(existsSync(`/proc/${agentPid}`)).toBe(false);
+    agentPid = undefined; // gone: never signal a pid the system may reuse
   }, 60_000);
 
   it('feed lines: colors only when asked, control characters from payloads neutralized', () => {
