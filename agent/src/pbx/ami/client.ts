@@ -17,6 +17,9 @@ import type {
   AmiMessage,
 } from './types';
 
+/** Event classes the agent asks for at login (reference §1 privilege classes; §1.2 comma list). */
+export const LOGIN_EVENT_CLASSES = 'system,call,agent,user,cdr';
+
 /** Everything the client needs; the caller owns clock and logger (a child logger per module). */
 export interface AmiClientOptions {
   host: string;
@@ -59,6 +62,8 @@ export class AmiTcpClient implements AmiClient {
   private started = false;
   private fatal: PbxlinkError | undefined;
   private closed: Promise<void> = Promise.resolve();
+  /** When bytes last arrived (monotonic ms): proof of life while a Ping reply waits behind a burst of events. */
+  private lastDataAt = 0;
 
   constructor(private readonly opts: AmiClientOptions) {
     this.pending = new PendingActions(opts.clock);
@@ -198,7 +203,10 @@ export class AmiTcpClient implements AmiClient {
     this.connectTimer = clock.setTimeout(() => {
       if (!this.dia || this.conn !== conn) sock.destroy(new Error('AMI connect/login timed out'));
     }, this.opts.connectTimeoutMs ?? 10_000);
-    sock.on('data', (d: Buffer) => framer.push(d));
+    sock.on('data', (d: Buffer) => {
+      this.lastDataAt = this.opts.clock.monotonic();
+      framer.push(d);
+    });
     sock.on('error', (err) => log.debug({ err: err.message }, 'AMI socket error'));
     sock.on('close', () => {
       framer.end();
@@ -213,7 +221,9 @@ export class AmiTcpClient implements AmiClient {
       const r = (await this.sendRaw(
         sock,
         'Login',
-        { Username: username, Secret: secret, Events: 'on' },
+        // Only the classes the agent uses: dialplan (Newexten, VarSet) and reporting (RTCP) noise stays in
+        // Asterisk (§1.2: a comma list of class names; the user's read= still filters).
+        { Username: username, Secret: secret, Events: LOGIN_EVENT_CLASSES },
         false,
         this.opts.actionTimeoutMs ?? 10_000,
       )) as AmiMessage;
@@ -265,8 +275,11 @@ export class AmiTcpClient implements AmiClient {
     const every = this.opts.pingIntervalMs ?? 20_000;
     this.pingTimer = clock.setInterval(() => {
       if (this.conn !== conn) return;
+      const sentAt = clock.monotonic();
       this.action('Ping', {}, { timeoutMs: this.opts.pingTimeoutMs ?? 5_000 }).catch(() => {
         if (this.conn !== conn || sock.destroyed) return;
+        // Under a flood the Pong queues behind events: bytes since the Ping mean Asterisk is alive.
+        if (this.lastDataAt > sentAt) return;
         log.warn('AMI Ping unanswered; reconnecting');
         sock.destroy();
       });
