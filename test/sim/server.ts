@@ -152,6 +152,9 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   };
 
   const server: Server = createServer((socket) => {
+    // Bytes on the wire are unaffected; without it Nagle delays the simulator's small writes by up to
+    // tens of ms and the latency benchmark would measure the simulator, not the agent.
+    socket.setNoDelay(true);
     sockets.add(socket);
     const s = new SimSession(socket, host);
     sessions.add(s);
