@@ -52,6 +52,26 @@ describe('CdrPartWriter', () => {
     },
   );
 
+  test('compressed parts keep non-ASCII and escaped text exactly, rows of growing size included', async () => {
+    for (const format of ['objects', 'rows'] as const) {
+      const { parts, s } = sink(2048);
+      const columns = ['clid', 'note'];
+      const w = new CdrPartWriter(s, { format, compress: true, columns });
+      const input = Array.from({ length: 400 }, (_, i) => ({
+        clid: `"Çaller ${i}" <${i}> 📞\\\n`,
+        note: '日本'.repeat(i % 90),
+      }));
+      for (const r of input) await w.add(format === 'rows' ? [r.clid, r.note] : r);
+      await w.flush();
+      const out = parts.flatMap((p) => {
+        expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(2048);
+        return decode(p);
+      });
+      expect(out).toEqual(format === 'rows' ? input.map((r) => [r.clid, r.note]) : input);
+      expect(parts.length).toBeGreaterThan(3); // several parts: the raw buffer is reused (and grown)
+    }
+  });
+
   test('plain parts are filled close to the limit (not one row each)', async () => {
     const { parts, s } = sink(4096);
     const w = new CdrPartWriter(s, { format: 'objects', compress: false, columns: [] });
