@@ -42,6 +42,9 @@ export type CdrQuerySink = PartSink & { readonly signal?: AbortSignal };
 
 type Row = CdrRow;
 
+/** MariaDB errors of comparing text in charsets that cannot be converted to one another. */
+const COLLATION_MIX = new Set(['ER_CANT_AGGREGATE_2COLLATIONS', 'ER_CANT_AGGREGATE_3COLLATIONS']);
+
 /** Every searchable column, to check args before the table's real columns are known. */
 const ALL_FIELDS: CdrColumns = {
   names: [],
@@ -74,6 +77,21 @@ export class CdrQuery {
 
   /** Runs one page: sends its rows as parts through `sink`, returns `{count, next_cursor}`. */
   async run(args: CdrQueryArgs, sink: CdrQuerySink): Promise<CdrQueryResult> {
+    try {
+      return await this.page(args, sink);
+    } catch (e) {
+      // A field_pattern holding characters the column's charset lacks (an emoji against FreePBX's latin1 table)
+      // cannot be compared: MariaDB refuses the statement before any row ("Illegal mix of collations"). No
+      // stored value can contain such text, so the page is empty.
+      const code = (e as { details?: { code?: unknown } }).details?.code;
+      if (args.field_pattern !== undefined && typeof code === 'string' && COLLATION_MIX.has(code)) {
+        return { count: 0, next_cursor: null };
+      }
+      throw e;
+    }
+  }
+
+  private async page(args: CdrQueryArgs, sink: CdrQuerySink): Promise<CdrQueryResult> {
     const limit = args.limit ?? DEFAULT_CDR_LIMIT;
     if (!Number.isInteger(limit) || limit < 1) throw invalidArg('limit', 'must be an integer of at least 1');
     if (limit > this.deps.maxRows) {
