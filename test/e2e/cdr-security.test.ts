@@ -121,6 +121,16 @@ describe('cdr.query guards against the agent process', () => {
     expect('rows' in all && all.rows.length).toBe(SEEDED);
   }, 120_000);
 
+  it('a pattern with characters the latin1 table cannot hold (emoji, CJK) matches nothing', async () => {
+    for (const pattern of ['😀', '中文', 'a😀b', 'ü']) {
+      for (const field of ['src', 'dst', 'uniqueid']) {
+        expect(await run({ field_name: field, field_pattern: pattern }), `${field} ${pattern}`).toEqual({
+          rows: [],
+        });
+      }
+    }
+  });
+
   it('pbxctl cdr passes hostile patterns through as plain text: nothing matches, exit 0, table intact', async () => {
     const before = await tableFingerprint(pbx.dbs.conn, pbx.dbs.cdrDb);
     for (const inj of INJECTIONS.slice(0, 4)) {
