@@ -1,25 +1,15 @@
 import { gunzipSync } from 'node:zlib';
+import type { Static } from '@sinclair/typebox';
 import { PbxlinkError } from '../errors';
+import type { CdrQueryArgs as CdrQueryArgsSchema } from '../schemas/cdr';
 import type { PbxlinkClient } from './client';
 import type { SendOptions } from './send';
 
 /** One CDR row keyed by column name (the PBX's own names: calldate, src, dst, disposition, …). */
 export type CdrRowObject = Record<string, string | number | null>;
 
-/** `cdr.query` args as sent on the wire (DESIGN.md "Commands"; protocol/src/schemas/cdr.ts). */
-export interface CdrQueryArgs {
-  start_date?: string;
-  end_date?: string;
-  field_name?: 'src' | 'dst' | 'channel' | 'dstchannel' | 'accountcode' | 'did' | 'uniqueid';
-  field_pattern?: string;
-  status?: 'ALL' | 'ANSWERED' | 'BUSY' | 'FAILED' | 'NO ANSWER';
-  limit?: number;
-  recordings?: 'all' | 'only' | 'without';
-  cursor?: string;
-  order?: 'asc' | 'desc';
-  format?: 'objects' | 'rows';
-  compress?: boolean;
-}
+/** `cdr.query` args as sent on the wire (DESIGN.md "Commands"), the type of protocol/src/schemas/cdr.ts. */
+export type CdrQueryArgs = Static<typeof CdrQueryArgsSchema>;
 
 /** Largest decompressed size accepted for one gzip part (a part is ≤ 96 KB compressed; bounds a gzip bomb). */
 export const MAX_CDR_PART_INFLATED = 32 * 1024 * 1024;
