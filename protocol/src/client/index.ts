@@ -25,3 +25,13 @@ export {
   tail,
   tailFilters,
 } from './tail';
+export {
+  type CdrQueryArgs,
+  type CdrQueryEvent,
+  type CdrRowObject,
+  type CdrWalkOptions,
+  decodeCdrPart,
+  MAX_CDR_PART_INFLATED,
+  queryCdr,
+} from './cdr';
+export { downloadRecording } from './transfer';
