@@ -1,7 +1,11 @@
 // `npm run bench -- cdr-query [--quick]`: cdr.query streaming 1,000,000 CDR rows (quick: 100,000) from MariaDB
 // through a real Mosquitto to a subscriber, against `mariadb --quick --batch -e 'SELECT * FROM db.cdr' > /dev/null`
 // measured in the same run (issue 5 benchmark). The handler runs in a child process so its peak RSS
-// (getrusage maxrss) is its own. Ends with one JSON line (DESIGN.md "Benchmarks").
+// (getrusage maxrss) is its own; it publishes through the agent's own reply path (MqttSession, ReplyChannel).
+// Each run is compared with the best of two baselines taken right before it, and CPU seconds of the agent side,
+// broker, subscriber and mariadb client are reported next to wall clock (the machine is shared). Ends with one
+// JSON line (DESIGN.md "Benchmarks"). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
+// BENCH_AGENT_NODE_FLAGS (e.g. --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
