@@ -10,27 +10,26 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwk } from '../../protocol/src/signing';
-import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  addTrustedKey,
+  type Consumer,
+  connectConsumer,
+  pbxctlSend,
+  startTestPbx,
+  type TestKey,
+  type TestPbx,
+} from '../helpers/agent-harness';
 import { useProcesses } from '../helpers/process';
 
 const procs = useProcesses();
 let pbx: TestPbx;
 let consumer: Consumer;
 /** A second key with `read` only (no extensions:write, no secrets:read). */
-const readKey = { kid: 'e2e-read', file: '' };
+let readKey: TestKey;
 
 beforeAll(async () => {
   pbx = await startTestPbx({ dialect: '13' });
-  const { privateKey } = generateKeyPairSync('ed25519');
-  readKey.file = join(pbx.dir, 'read-key.pem');
-  writeFileSync(readKey.file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  writeFileSync(
-    join(pbx.dir, 'trusted-keys.json'),
-    JSON.stringify([
-      { kid: pbx.key.kid, publicKey: publicJwk(createPublicKey(pbx.key.privateKey)), scopes: ['admin'] },
-      { kid: readKey.kid, publicKey: publicJwk(createPublicKey(privateKey)), scopes: ['read'] },
-    ]),
-  );
+  readKey = addTrustedKey(pbx, 'e2e-read', ['read']);
   consumer = await connectConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`);
   await pbx.startAgent();
   await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online), 15_000, 'birth');
@@ -41,30 +40,8 @@ afterAll(async () => {
 });
 
 /** `pbxctl send AGENT CMD --arg …` with the admin key (or `key`): exit code, parsed stdout, stderr. */
-async function send(cmd: string, args: string[], key: { kid: string; file: string } | undefined = undefined) {
-  const r = await procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'send',
-      pbx.agentId,
-      cmd,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      key?.file ?? pbx.key.keyFile,
-      '--kid',
-      key?.kid ?? pbx.key.kid,
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { timeoutMs: 40_000 },
-  );
-  let data: any;
-  try {
-    data = JSON.parse(r.stdout);
-  } catch {}
-  return { code: r.code, data, stderr: r.stderr, stdout: r.stdout };
+function send(cmd: string, args: string[], key?: TestKey) {
+  return pbxctlSend(procs.runNode, pbx, cmd, args, key);
 }
 
 async function sipRows(id: string): Promise<[string, string, number][]> {

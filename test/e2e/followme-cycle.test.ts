@@ -9,31 +9,26 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwk } from '../../protocol/src/signing';
-import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  addTrustedKey,
+  type Consumer,
+  connectConsumer,
+  pbxctlSend,
+  startTestPbx,
+  type TestKey,
+  type TestPbx,
+} from '../helpers/agent-harness';
 import { useProcesses } from '../helpers/process';
 
 const procs = useProcesses();
 let pbx: TestPbx;
 let consumer: Consumer;
 /** A key with `read` and `extensions:write` but not `followme:write`. */
-const extKey = { kid: 'e2e-ext', file: '' };
+let extKey: TestKey;
 
 beforeAll(async () => {
   pbx = await startTestPbx({ dialect: '13' });
-  const { privateKey } = generateKeyPairSync('ed25519');
-  extKey.file = join(pbx.dir, 'ext-key.pem');
-  writeFileSync(extKey.file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  writeFileSync(
-    join(pbx.dir, 'trusted-keys.json'),
-    JSON.stringify([
-      { kid: pbx.key.kid, publicKey: publicJwk(createPublicKey(pbx.key.privateKey)), scopes: ['admin'] },
-      {
-        kid: extKey.kid,
-        publicKey: publicJwk(createPublicKey(privateKey)),
-        scopes: ['read', 'extensions:write'],
-      },
-    ]),
-  );
+  extKey = addTrustedKey(pbx, 'e2e-ext', ['read', 'extensions:write']);
   consumer = await connectConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/#`);
   await pbx.startAgent();
   await consumer.waitFor(() => consumer.on('/status').some((s) => s.payload.online), 15_000, 'birth');
@@ -43,30 +38,8 @@ afterAll(async () => {
   await pbx?.close();
 });
 
-async function send(cmd: string, args: string[], key: { kid: string; file: string } | undefined = undefined) {
-  const r = await procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'send',
-      pbx.agentId,
-      cmd,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      key?.file ?? pbx.key.keyFile,
-      '--kid',
-      key?.kid ?? pbx.key.kid,
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { timeoutMs: 40_000 },
-  );
-  let data: any;
-  try {
-    data = JSON.parse(r.stdout);
-  } catch {}
-  return { code: r.code, data, stderr: r.stderr, stdout: r.stdout };
+function send(cmd: string, args: string[], key?: TestKey) {
+  return pbxctlSend(procs.runNode, pbx, cmd, args, key);
 }
 
 async function fmRows(): Promise<Record<string, any>[]> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -171,4 +171,60 @@ export async function startTestPbx(opts: TestPbxOptions = {}): Promise<TestPbx> 
   };
   writeFileSync(join(dir, '.keep'), '');
   return pbx;
+}
+
+/** A command key of a test PBX: its kid and private-key file, for `pbxctl --kid --key`. */
+export interface TestKey {
+  kid: string;
+  file: string;
+}
+
+/** Generates another Ed25519 key with `scopes`, writes its private key beside the PBX and adds it to the
+ * agent's trusted-keys file (next to the harness's admin key; the agent re-reads the file on change). */
+export function addTrustedKey(pbx: TestPbx, kid: string, scopes: string[]): TestKey {
+  const { privateKey, publicKey } = generateKeyPair();
+  const file = join(pbx.dir, `${kid}.pem`);
+  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const trusted = join(pbx.dir, 'trusted-keys.json');
+  const entries = JSON.parse(readFileSync(trusted, 'utf8')) as unknown[];
+  entries.push({ kid, publicKey: publicJwk(publicKey), scopes });
+  writeFileSync(trusted, JSON.stringify(entries));
+  return { kid, file };
+}
+
+/** Runs `pbxctl send AGENT CMD ARGS` (the built dist/pbxctl.js) with the admin key or `key`; returns the
+ * exit code, stdout parsed as JSON when it is, and the raw output. */
+export async function pbxctlSend(
+  runNode: (
+    args: string[],
+    opts?: { timeoutMs?: number },
+  ) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  pbx: TestPbx,
+  cmd: string,
+  args: string[],
+  key?: TestKey,
+): Promise<{ code: number | null; data: any; stdout: string; stderr: string }> {
+  const r = await runNode(
+    [
+      'dist/pbxctl.js',
+      'send',
+      pbx.agentId,
+      cmd,
+      '--broker',
+      pbx.broker.url,
+      '--key',
+      key?.file ?? pbx.key.keyFile,
+      '--kid',
+      key?.kid ?? pbx.key.kid,
+      '--timeout',
+      '20',
+      ...args,
+    ],
+    { timeoutMs: 40_000 },
+  );
+  let data: any;
+  try {
+    data = JSON.parse(r.stdout);
+  } catch {}
+  return { code: r.code, data, stdout: r.stdout, stderr: r.stderr };
 }
