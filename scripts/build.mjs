@@ -1,7 +1,8 @@
 // Builds the runnable entry points into dist/ with esbuild (dependencies stay external;
 // the single-file bundle for the PBX is packaging's job).
-import { build } from 'esbuild';
+
 import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
 
 const entries = {
   pbxlink: 'agent/src/main.ts',

@@ -1,15 +1,4 @@
-/**
- * Issue 6 against the agent process: pbxctl send extensions.* through a real Mosquitto to `node dist/pbxlink.js
- * run`, with MariaDB (FreePBX 2.11 schema + seed) and the AMI simulator's AstDB behind it. Checked row by row and
- * key by key: an extension and a SIP trunk create → get → update → delete, config.changed as a consumer sees it,
- * invalid_args naming the field, forbidden without extensions:write, dry_run writing nothing, and an AstDB
- * failure half-way leaving nothing half-written.
- */
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicJwk } from '../../protocol/src/signing';
 import {
   addTrustedKey,
   type Consumer,

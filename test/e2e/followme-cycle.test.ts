@@ -1,14 +1,4 @@
-/**
- * Issue 6 (follow-me) against the agent process: pbxctl send followme.* through a real Mosquitto to
- * `node dist/pbxlink.js run`, MariaDB (FreePBX 2.11 schema + seed: extensions 100 and 106, follow-me 106) and the
- * simulator's AstDB. Create with the seed's comma grplist (stored `-`-joined), update enabled → ddial DIRECT,
- * delete; only the target row changes; config.changed with the key id; invalid_args; forbidden; AstDB failure.
- */
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publicJwk } from '../../protocol/src/signing';
 import {
   addTrustedKey,
   type Consumer,

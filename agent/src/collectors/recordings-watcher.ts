@@ -210,10 +210,13 @@ export class RecordingsWatcher implements Module {
     const stability = this.opts.stabilityMs ?? 3000;
     const age = ctx.clock.now() - file.mtimeMs;
     if (age < stability) {
-      const t = ctx.clock.setTimeout(() => {
-        this.later.delete(t);
-        this.enqueue(rel);
-      }, stability - age + 50);
+      const t = ctx.clock.setTimeout(
+        () => {
+          this.later.delete(t);
+          this.enqueue(rel);
+        },
+        stability - age + 50,
+      );
       this.later.add(t);
       return;
     }

@@ -496,7 +496,7 @@ export class CallTracker {
     // The other half of a Local pair follows.
     const base = localBase(leg.view.channel);
     const partner = base ? this.chans.get(this.byName.get(`${base};2`) ?? '') : undefined;
-    if (partner && partner.callId && partner.callId !== call.id)
+    if (partner?.callId && partner.callId !== call.id)
       this.merge(call, this.calls.get(partner.callId)!, false);
     else if (partner && !partner.callId) this.join(call, partner.view.uniqueid);
   }

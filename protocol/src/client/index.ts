@@ -1,4 +1,14 @@
 /** The consumer-side API of pbxlink: connect, send signed commands, follow replies and what agents publish. */
+
+export {
+  type CdrQueryArgs,
+  type CdrQueryEvent,
+  type CdrRowObject,
+  type CdrWalkOptions,
+  decodeCdrPart,
+  MAX_CDR_PART_INFLATED,
+  queryCdr,
+} from './cdr';
 export { type ClientOptions, PbxlinkClient } from './client';
 export { BROKER_SCHEMES, type BrokerOptions, connectBroker, mqttOptions, parseBrokerUrl } from './connect';
 export {
@@ -25,13 +35,4 @@ export {
   tail,
   tailFilters,
 } from './tail';
-export {
-  type CdrQueryArgs,
-  type CdrQueryEvent,
-  type CdrRowObject,
-  type CdrWalkOptions,
-  decodeCdrPart,
-  MAX_CDR_PART_INFLATED,
-  queryCdr,
-} from './cdr';
 export { downloadRecording } from './transfer';

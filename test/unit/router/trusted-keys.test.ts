@@ -50,7 +50,9 @@ describe('trusted keys', () => {
     writeFileSync(file, JSON.stringify([{ kid: 'c', publicKey: 'nope', scopes: ['root'] }]));
     await until(() => loads.some((l) => !l.ok), 5000, 'failed reload');
     expect(store.kids()).toEqual(['a', 'b']);
-    const err = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'trusted keys file invalid; previous keys kept');
+    const err = lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'trusted keys file invalid; previous keys kept');
     expect(err.problems.join('\n')).toMatch(/publicKey/);
     expect(err.problems.join('\n')).toMatch(/unknown scope "root"/);
     writeFileSync(file, keysFileText([{ ...a, scopes: ['read', 'cdr:read'] }]));
