@@ -59,6 +59,34 @@ export function parseSipStatus(text: string): { status: PeerStatus; latency_ms: 
   return { status: 'unknown', latency_ms: null };
 }
 
+/** A peer with nothing known but its name: every optional field null (the shape all constructors start from). */
+export function blankPeer(
+  name: string,
+  channelType: 'SIP' | 'PJSIP',
+  isTrunk: (name: string) => boolean,
+): Peer {
+  return {
+    name,
+    channel_type: channelType,
+    trunk: isTrunk(name),
+    ip_address: null,
+    ip_port: null,
+    dynamic: null,
+    status: 'unknown',
+    status_text: 'UNKNOWN',
+    latency_ms: null,
+    description: null,
+    device_state: null,
+    contacts: [],
+    forcerport: null,
+    comedia: null,
+    acl: null,
+    video_support: null,
+    text_support: null,
+    realtime: null,
+  };
+}
+
 /** A `PeerEntry` list event of SIPpeers (reference §3.1) → Peer. `-none-` / port 0 mean no address. */
 export function peerFromPeerEntry(m: AmiMessage, isTrunk: (name: string) => boolean): Peer {
   const h = m.headers;
@@ -68,9 +96,7 @@ export function peerFromPeerEntry(m: AmiMessage, isTrunk: (name: string) => bool
   const st = parseSipStatus(h.status ?? '');
   const dynamic = yesNo(h.dynamic);
   return {
-    name,
-    channel_type: 'SIP',
-    trunk: isTrunk(name),
+    ...blankPeer(name, 'SIP', isTrunk),
     ip_address: ip,
     ip_port: ip && port > 0 ? port : null,
     dynamic,
@@ -79,8 +105,6 @@ export function peerFromPeerEntry(m: AmiMessage, isTrunk: (name: string) => bool
     status_text: (h.status ?? '').trim(),
     latency_ms: st.latency_ms,
     description: h.description?.trim() ? h.description.trim() : null,
-    device_state: null,
-    contacts: [],
     forcerport: yesNo(h.forcerport),
     comedia: yesNo(h.comedia),
     acl: yesNo(h.acl),
@@ -120,24 +144,13 @@ export function peerFromEndpointList(m: AmiMessage, isTrunk: (name: string) => b
   const addr = contacts.length > 0 ? hostPortFromUri(contacts[0]!) : null;
   const deviceState = h.devicestate ?? 'Unknown';
   return {
-    name,
-    channel_type: 'PJSIP',
-    trunk: isTrunk(name),
+    ...blankPeer(name, 'PJSIP', isTrunk),
     ip_address: addr?.host ?? null,
     ip_port: addr?.port ?? null,
-    dynamic: null,
     status: statusFromDeviceState(deviceState, contacts.length > 0),
     status_text: deviceState,
-    latency_ms: null,
-    description: null,
     device_state: deviceState,
     contacts,
-    forcerport: null,
-    comedia: null,
-    acl: null,
-    video_support: null,
-    text_support: null,
-    realtime: null,
   };
 }
 
@@ -168,26 +181,7 @@ export function applyPeerStatus(
   if (!h.peer) return undefined;
   const { tech, name } = peerNameOf(h.peer);
   const raw = h.peerstatus ?? '';
-  const base: Peer = prev ?? {
-    name,
-    channel_type: tech,
-    trunk: isTrunk(name),
-    ip_address: null,
-    ip_port: null,
-    dynamic: null,
-    status: 'unknown',
-    status_text: 'UNKNOWN',
-    latency_ms: null,
-    description: null,
-    device_state: null,
-    contacts: [],
-    forcerport: null,
-    comedia: null,
-    acl: null,
-    video_support: null,
-    text_support: null,
-    realtime: null,
-  };
+  const base: Peer = prev ?? blankPeer(name, tech, isTrunk);
   const peer: Peer = { ...base };
   const time = h.time !== undefined && h.time !== '' ? Number(h.time) : null;
   let address: string | null = null;

@@ -7,6 +7,7 @@ import {
   type PeerStatusChange,
   peerFromEndpointList,
   peerFromPeerEntry,
+  peerNameOf,
 } from './peer-model';
 
 export interface PeerStateOptions extends LiveStateOptions {
@@ -96,8 +97,7 @@ export class PeerState extends LiveState<Peer> {
   }
 
   private onPeerStatus(m: AmiMessage): void {
-    const tech = (m.headers.channeltype ?? '').toUpperCase() === 'PJSIP' ? 'PJSIP' : 'SIP';
-    const name = (m.headers.peer ?? '').replace(/^[^/]*\//, '');
+    const { tech, name } = peerNameOf(m.headers.peer ?? '');
     const key = `${tech}/${name}`;
     const r = applyPeerStatus(this.peers.get(key), m, this.isTrunk);
     if (!r) return;
