@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { type CdrQueryEvent, queryCdr } from '../client/cdr';
-import { PbxlinkClient } from '../client/client';
 import { CommandFailedError, isReplyTimeout } from '../client/replies';
 import { ERROR_CODE_TEXT, type ErrorCode } from '../errors';
 import { isValidAgentId } from '../topics';
@@ -12,6 +11,7 @@ import {
   BROKER_FLAGS,
   BROKER_FLAGS_HELP,
   brokerOptions,
+  connectClient,
   SIGNING_FLAGS,
   SIGNING_FLAGS_HELP,
   signingOptions,
@@ -158,12 +158,7 @@ Examples:
     const tty = process.stderr.isTTY === true;
     const progress = progressPrinter(io, v.quiet !== true && (v.progress === true || tty), tty);
 
-    let client: PbxlinkClient;
-    try {
-      client = await PbxlinkClient.connect(broker);
-    } catch (e) {
-      throw toCliError(e);
-    }
+    const client = await connectClient(broker);
     const sink = req.output === undefined ? stdoutSink(io) : await fileSink(req.output);
     const render = cdrRenderer(req.format, req.columns);
     let rows = 0;

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import type { ClientOptions } from '../client/client';
+import { type ClientOptions, PbxlinkClient } from '../client/client';
 import { parseBrokerUrl } from '../client/connect';
 import { DEFAULT_REPLY_TIMEOUT_MS } from '../client/send';
 import { isPbxlinkError } from '../errors';
@@ -125,4 +125,13 @@ export function toCliError(e: unknown): CliError {
   if (isPbxlinkError(e) && e.code === 'unavailable') return new CliError(e.message, EXIT.unavailable);
   if (isPbxlinkError(e) && e.code === 'invalid_args') return new CliError(e.message, EXIT.usage);
   return new CliError((e as Error)?.message ?? String(e), EXIT.errorReply);
+}
+
+/** Connects to the broker, turning a failure into the CliError (and exit code) pbxctl reports. */
+export async function connectClient(broker: ClientOptions): Promise<PbxlinkClient> {
+  try {
+    return await PbxlinkClient.connect(broker);
+  } catch (e) {
+    throw toCliError(e);
+  }
 }

@@ -1,4 +1,3 @@
-import { PbxlinkClient } from '../client/client';
 import { CommandFailedError, isReplyTimeout } from '../client/replies';
 import { ERROR_CODE_TEXT, type ErrorCode } from '../errors';
 import { isValidAgentId } from '../topics';
@@ -8,6 +7,7 @@ import {
   BROKER_FLAGS,
   BROKER_FLAGS_HELP,
   brokerOptions,
+  connectClient,
   SIGNING_FLAGS,
   SIGNING_FLAGS_HELP,
   signingOptions,
@@ -68,12 +68,7 @@ Example:
     const broker = brokerOptions(v, io.env);
     const signing = await signingOptions(v, io.env);
 
-    let client: PbxlinkClient;
-    try {
-      client = await PbxlinkClient.connect(broker);
-    } catch (e) {
-      throw toCliError(e);
-    }
+    const client = await connectClient(broker);
     try {
       const replies = await client.sendCommand(agent, cmd, args, { ...signing, lifetimeS: ttl, now: io.now });
       for await (const r of replies) {

@@ -1,9 +1,8 @@
-import { PbxlinkClient } from '../client/client';
 import { TAIL_WHATS, type TailWhat } from '../client/tail';
 import { isValidAgentId } from '../topics';
 import { formatTailJson, formatTailLine } from './format';
 import { CliError, EXIT } from './io';
-import { BROKER_FLAGS, BROKER_FLAGS_HELP, brokerOptions, toCliError } from './options';
+import { BROKER_FLAGS, BROKER_FLAGS_HELP, brokerOptions, connectClient, toCliError } from './options';
 import type { Subcommand } from './subcommand';
 
 /** `pbxctl tail AGENT [status|state|events|all]`: print what an agent (or `+`, every agent) publishes. */
@@ -44,12 +43,7 @@ ${BROKER_FLAGS_HELP}`,
       throw new CliError(`invalid --count ${JSON.stringify(v.count)}: a positive integer`);
     }
     const broker = brokerOptions(v, io.env);
-    let client: PbxlinkClient;
-    try {
-      client = await PbxlinkClient.connect(broker);
-    } catch (e) {
-      throw toCliError(e);
-    }
+    const client = await connectClient(broker);
     try {
       const sub = await client.tail(agent, what);
       io.err(`following ${sub.filters.join(', ')} on ${broker.url.replace(/\/\/[^@/]*@/, '//')}\n`);
