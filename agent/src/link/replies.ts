@@ -15,6 +15,7 @@ import {
 } from '../../../protocol/src/envelope';
 import { PbxlinkError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { RawJson } from '../core/raw-json';
 import { type PublishProperties, publishPacketSize } from './packet-size';
 import type { ReplyRecorder } from './replay-cache';
 
@@ -70,10 +71,16 @@ export class ReplyChannel {
     return Math.max(0, this.transport.maxPacketBytes - fixed - wrapper);
   }
 
-  /** Sends one part; resolves on PUBACK. Throws PbxlinkError(internal) for a part over the size limit. */
+  /** Sends one part (`data` may be RawJson: its text goes in as is); resolves on PUBACK. Throws
+   * PbxlinkError(internal) for a part over the size limit. */
   async part(data: unknown): Promise<void> {
     if (this.finished) throw new PbxlinkError('internal', 'part after the final reply');
-    const text = JSON.stringify(partReply(this.id, this.parts + 1, data ?? null));
+    const n = this.parts + 1;
+    const text =
+      data instanceof RawJson
+        ? // partReply's last member is data: `{…,"data":null}` with the text in place of `null`
+          `${JSON.stringify(partReply(this.id, n, null)).slice(0, -'null}'.length)}${data.text}}`
+        : JSON.stringify(partReply(this.id, n, data ?? null));
     this.checkSize(text);
     this.parts++;
     this.recorder.add(text, false);

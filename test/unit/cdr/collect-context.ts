@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import type { CommandContext } from '../../../agent/src/commands/types';
+import { RawJson } from '../../../agent/src/core/raw-json';
 
 /** A part as the test sees it: the data sent, its JSON byte size, and its rows decoded (gunzipped when compressed). */
 export interface CollectedPart {
@@ -54,9 +55,11 @@ export function collectingContext(
     maxPartBytes: 0,
     abort: () => ac.abort(new Error('test abort')),
     async part(data: unknown) {
-      const bytes = Buffer.byteLength(JSON.stringify(data));
+      // what the router would put in the reply: a RawJson's text as is, anything else stringified
+      const text = data instanceof RawJson ? data.text : JSON.stringify(data);
+      const bytes = Buffer.byteLength(text);
       ctx.maxPartBytes = Math.max(ctx.maxPartBytes, bytes);
-      const d = data as Record<string, unknown>;
+      const d = JSON.parse(text) as Record<string, unknown>;
       const rows = decodeRows(d);
       ctx.rowCount += rows.length;
       if (opts.keepRows !== false) ctx.parts.push({ data: d, bytes, rows });

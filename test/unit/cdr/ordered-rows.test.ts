@@ -71,13 +71,10 @@ describe('eachPageRow and cdr.query on tied calldates (real MariaDB)', () => {
     const out: string[] = [];
     const iC = cols.names.indexOf('calldate');
     const iU = cols.names.indexOf('uniqueid');
-    const keyOf = (r: CdrRow) => {
-      const a = r as unknown[];
-      return { calldate: String(a[iC]), uniqueid: String(a[iU]) };
-    };
     const src = { db, args: { order }, cols, table: { db: t.cdrDb, name: 'cdr' }, cursor: undefined };
-    await eachPageRow({ ...src, fetch, bound: undefined, asArrays: true, groupCap }, keyOf, (r) => {
-      const k = keyOf(r);
+    await eachPageRow({ ...src, fetch, bound: undefined, asArrays: true, groupCap }, (r: CdrRow, k) => {
+      const a = JSON.parse(r.json) as unknown[]; // the row's text holds the key it is ordered by
+      expect(`${a[iC]}|${a[iU]}`).toBe(`${k.calldate}|${k.uniqueid}`);
       out.push(`${k.calldate}|${k.uniqueid}`);
     });
     return out;

@@ -3,8 +3,7 @@ import type { Logger } from '../../core/log';
 import type { FreepbxDb } from '../freepbx/db';
 import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
 import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
-import { eachRow } from './each-row';
-import { type CdrRow, eachPageRow } from './ordered-rows';
+import { type CdrRow, eachCdrRow, eachPageRow } from './ordered-rows';
 import { CdrPartWriter, type PartSink } from './part-writer';
 import {
   buildBoundaryQuery,
@@ -124,12 +123,6 @@ export class CdrQuery {
       this.deps.partWindow,
       clock ? () => clock.monotonic() : undefined,
     );
-    const iCall = cols.names.indexOf('calldate');
-    const iUid = cols.names.indexOf('uniqueid');
-    const keyOf = (r: Row): CdrCursor =>
-      Array.isArray(r)
-        ? { calldate: String(r[iCall]), uniqueid: String(r[iUid]) }
-        : { calldate: String(r.calldate), uniqueid: String(r.uniqueid) };
     const same = (a: CdrCursor | undefined, b: CdrCursor) =>
       a !== undefined && a.calldate === b.calldate && a.uniqueid === b.uniqueid;
 
@@ -145,16 +138,16 @@ export class CdrQuery {
       sent += rows.length;
       if (rows.length) lastSentKey = pendingKey;
       for (let i = 0; i < rows.length; i++) {
-        const p = writer.add(rows[i]);
+        const p = writer.add(rows[i] as Row);
         if (p) return p.then(() => sendRest(rows, i + 1));
       }
     };
     const sendRest = async (rows: Row[], from: number) => {
-      for (let i = from; i < rows.length; i++) await writer.add(rows[i]);
+      for (let i = from; i < rows.length; i++) await writer.add(rows[i] as Row);
     };
     try {
       const source = { db: this.deps.db, args, cols, table, cursor, fetch: limit + 1, bound, asArrays };
-      await eachPageRow({ ...source, signal: sink.signal }, keyOf, (row, key) => {
+      await eachPageRow({ ...source, signal: sink.signal }, (row, key) => {
         fetched++;
         if (fetched > limit) {
           extraKey = key; // keep reading to the end (one row), so the connection goes back to the pool clean
@@ -181,11 +174,7 @@ export class CdrQuery {
         // this page is one (calldate, uniqueid) group bigger than limit: send the whole group
         const g = buildGroupQuery(args, cols, table, pendingKey, this.deps.maxRows);
         pending = [];
-        const groupRows = this.deps.db.stream(g.sql, g.params, {
-          signal: sink.signal,
-          rowsAsArray: asArrays,
-        });
-        await eachRow<Row>(groupRows, (row) => {
+        await eachCdrRow(this.deps.db, g, { signal: sink.signal, asArrays }, (row) => {
           sent++;
           return writer.add(row);
         });

@@ -1,11 +1,32 @@
-import type { FreepbxDb } from '../freepbx/db';
+import type { FreepbxDb, SqlParam } from '../freepbx/db';
+import { type ColumnInfo, type JsonRow, jsonRowDecoder } from '../freepbx/json-rows';
 import type { CdrColumns } from './columns';
 import type { CdrCursor } from './cursor';
-import { eachRow } from './each-row';
 import { buildCalldateOrderedQuery, buildCdrQuery, type CdrQueryArgs } from './query-builder';
 
-/** One CDR row as the driver gives it: an object keyed by column, or an array in column order. */
-export type CdrRow = Record<string, unknown> | unknown[];
+/** One CDR row as JSON text (an object keyed by column, or an array in column order), with its cursor columns. */
+export type CdrRow = JsonRow;
+
+/** The cursor columns, in the order of CdrRow.keys. */
+const KEY_COLUMNS = ['calldate', 'uniqueid'] as const;
+
+/** The keyset position of a row. */
+export function cdrRowKey(row: CdrRow): CdrCursor {
+  return { calldate: row.keys[0] as string, uniqueid: row.keys[1] as string };
+}
+
+/** Calls `fn` with each row of a CDR SELECT as CdrRow (JSON text straight from the row packets), awaiting it
+ * when it returns a promise (the database socket pauses meanwhile). */
+export function eachCdrRow(
+  db: FreepbxDb,
+  q: { sql: string; params: readonly SqlParam[] },
+  opts: { asArrays: boolean; signal?: AbortSignal },
+  fn: (row: CdrRow) => void | Promise<void>,
+): Promise<void> {
+  const format = opts.asArrays ? 'rows' : 'objects';
+  const decoder = (fields: readonly ColumnInfo[]) => jsonRowDecoder(fields, { format, keys: KEY_COLUMNS });
+  return db.eachRow(q.sql, q.params, { signal: opts.signal, rowsAsArray: opts.asArrays, decoder }, fn);
+}
 
 /** What one page's row source needs. */
 export interface PageSource {
@@ -44,13 +65,12 @@ class FallBack extends Error {}
  */
 export async function eachPageRow(
   src: PageSource,
-  keyOf: (row: CdrRow) => CdrCursor,
   fn: (row: CdrRow, key: CdrCursor) => void | Promise<void>,
 ): Promise<void> {
-  const opts = { signal: src.signal, rowsAsArray: src.asArrays, highWaterMark: 512 };
+  const opts = { signal: src.signal, asArrays: src.asArrays };
   const sorted = (cursor: CdrCursor | undefined, fetch: number) => {
     const q = buildCdrQuery(src.args, src.cols, src.table, cursor, fetch, src.bound);
-    return eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), (row) => fn(row, keyOf(row)));
+    return eachCdrRow(src.db, q, opts, (row) => fn(row, cdrRowKey(row)));
   };
   if (!src.cols.calldateIndexed) return sorted(src.cursor, src.fetch);
 
@@ -97,8 +117,8 @@ export async function eachPageRow(
   };
   const q = buildCalldateOrderedQuery(src.args, src.cols, src.table, src.cursor, src.bound);
   try {
-    await eachRow<CdrRow>(src.db.stream(q.sql, q.params, opts), (row) => {
-      const key = keyOf(row);
+    await eachCdrRow(src.db, q, opts, (row) => {
+      const key = cdrRowKey(row);
       if (group.length > 0 && key.calldate !== groupKeys[0]?.calldate) {
         const p = flush();
         group.push(row);

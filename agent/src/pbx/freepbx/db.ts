@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import mysql from 'mysql2';
 import { isPbxlinkError, PbxlinkError } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import type { ColumnInfo, RowDecoder, RowPacket } from './json-rows';
 
 /** Connection settings of the FreePBX MySQL/MariaDB (from freepbx.conf / amportal.conf, §11). */
 export interface DbOptions {
@@ -37,6 +38,61 @@ export interface StreamOptions {
   rowsAsArray?: boolean;
 }
 
+/** Options of eachRow(). */
+export interface EachRowOptions {
+  /** Aborting drops the connection (the server stops the query when the socket closes); eachRow rejects. */
+  signal?: AbortSignal;
+  /** Rows as arrays in SELECT order instead of objects (what mysql2 decodes when `decoder` does not). */
+  rowsAsArray?: boolean;
+  /** Decodes the rows itself (e.g. jsonRowDecoder: JSON text straight from the row packets), given the result's
+   * columns; `fn` receives what it returns. */
+  decoder?: (fields: readonly ColumnInfo[]) => RowDecoder<unknown>;
+}
+
+/** The mysql2 internals decodeRowsWith replaces: Query's state function that reads one row packet. */
+interface QueryInternals {
+  row: RowState;
+  once(event: 'fields', fn: (fields: ColumnInfo[]) => void): unknown;
+  emit(event: 'result', row: unknown, index: number): boolean;
+  _resultIndex: number;
+  _localStreamError?: unknown;
+  doneInsert(rs: null): unknown;
+}
+type RowState = (this: QueryInternals, packet: RowPacket & { isEOF(): boolean }, conn: unknown) => unknown;
+
+/**
+ * Makes one mysql2 query decode its row packets with `decoder` when it covers the result's columns (else
+ * `fallback` receives the decoder's mapping of mysql2's own rows). mysql2 reads a result as a state machine whose
+ * row state is `Query.prototype.row`, reached through `this.row` after the column definitions: an own `row` on
+ * the query object takes its place, and hands end of result (and errors) back to mysql2's.
+ */
+function decodeRowsWith(
+  q: QueryInternals,
+  decoder: NonNullable<EachRowOptions['decoder']>,
+  fallback: (map: (row: unknown) => unknown) => void,
+): void {
+  const builtin = (Object.getPrototypeOf(q) as QueryInternals).row;
+  let fromPacket: ((p: RowPacket) => unknown) | undefined;
+  q.once('fields', (fields) => {
+    const d = decoder(fields);
+    fromPacket = d.packet;
+    if (!fromPacket) fallback(d.row);
+  });
+  const own: RowState = function (packet, conn) {
+    if (!fromPacket || packet.isEOF()) return builtin.call(this, packet, conn);
+    let row: unknown;
+    try {
+      row = fromPacket(packet);
+    } catch (err) {
+      this._localStreamError = err; // as mysql2's own row state does with a parser error
+      return this.doneInsert(null);
+    }
+    this.emit('result', row, this._resultIndex);
+    return own;
+  };
+  q.row = own;
+}
+
 /** Error codes of the driver / server meaning "the database is not reachable (now)". */
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -55,6 +111,11 @@ const UNREACHABLE = new Set([
   'ER_ACCESS_DENIED_ERROR',
   'ER_DBACCESS_DENIED_ERROR',
 ]);
+
+/** The error of a query stopped by its AbortSignal. */
+function abortError(signal: AbortSignal | undefined): PbxlinkError {
+  return new PbxlinkError('internal', 'query aborted', { cause: signal?.reason });
+}
 
 /** Maps a driver error to a PbxlinkError: connection faults → unavailable (retryable), a full pool queue → busy, others → internal. */
 export function toDbError(e: unknown): PbxlinkError {
@@ -229,6 +290,76 @@ export class FreepbxDb {
       },
     );
     return out;
+  }
+
+  /**
+   * Calls `fn` with every row of a SELECT as it comes off the socket (server-side, unbuffered result), without a
+   * stream in between: when `fn` returns a promise the connection is paused (mysql2 holds the packets already
+   * read) until it settles — backpressure with bounded memory, no promise per row. Resolves after the last row's
+   * `fn` settled; rejects with what `fn` threw (as is) or with the driver's error as PbxlinkError. A query that did
+   * not run to its end (fn threw, abort, error) drops its connection instead of returning it to the pool.
+   */
+  async eachRow<R>(
+    sql: string,
+    params: readonly SqlParam[] | undefined,
+    opts: EachRowOptions,
+    fn: (row: R) => void | Promise<void>,
+  ): Promise<void> {
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const conn = await this.connection();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: unknown, fromDriver = false) => {
+        if (settled) return;
+        settled = true;
+        conn.removeListener('error', onConnError);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err === undefined) {
+          conn.release();
+          resolve();
+          return;
+        }
+        conn.destroy(); // an unfinished result or a broken socket: never give it back to the pool
+        reject(fromDriver ? toDbError(err) : err);
+      };
+      // mysql2 reports a connection lost mid-result on the connection, not on the query
+      const onConnError = (e: unknown) => finish(e, true);
+      const onAbort = () => finish(abortError(opts.signal));
+      conn.once('error', onConnError);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) {
+        onAbort();
+        return;
+      }
+      let map: ((row: unknown) => unknown) | undefined;
+      const q = conn.query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray });
+      if (opts.decoder) {
+        decodeRowsWith(q as unknown as QueryInternals, opts.decoder, (m) => {
+          map = m;
+        });
+      }
+      q.on('result', (row: unknown) => {
+        if (settled) return;
+        let pending: void | Promise<void>;
+        try {
+          pending = fn((map ? map(row) : row) as R);
+        } catch (e) {
+          finish(e);
+          return;
+        }
+        if (pending) {
+          conn.pause();
+          pending.then(
+            () => {
+              if (!settled) conn.resume();
+            },
+            (e: unknown) => finish(e),
+          );
+        }
+      });
+      q.on('error', (e: unknown) => finish(e, true));
+      q.on('end', () => finish());
+    });
   }
 
   /** Runs `fn` inside BEGIN … COMMIT on one connection; ROLLBACK (and rethrow) when it throws. */
