@@ -344,7 +344,7 @@ describe('HealthCollector republication', () => {
     expect(publisher.of('health')).toHaveLength(2);
   });
 
-  it('polls on its node-cron schedule and stops cleanly', async () => {
+  it('polls on its cron schedule and stops cleanly', async () => {
     const proc = await fakeProc();
     const { ctx, publisher, bus } = makeContext(clock);
     const c = collector(proc.root, { cron: '* * * * * *', keepAliveMs: 0 });

@@ -5,7 +5,7 @@ import { ChangeGate } from './change-gate';
 
 /** Schedule and republication options common to the polled collectors. */
 export interface PollOptions {
-  /** node-cron expression (six fields: seconds first). */
+  /** Cron expression (core/cron.ts; six fields: seconds first). */
   cron?: string;
   /** Republish an unchanged snapshot after this many ms (default 5 min). */
   keepAliveMs?: number;
@@ -15,7 +15,7 @@ export interface PollOptions {
 export const DEFAULT_KEEPALIVE_MS = 5 * 60_000;
 
 /**
- * A Telegraf-style polled collector (STYLE.md): `collect()` on a node-cron schedule through the shared
+ * A Telegraf-style polled collector (STYLE.md): `collect()` on a cron schedule through the shared
  * Scheduler (no overlapping runs), a first run right after start, publication of `state/<state>` through a
  * ChangeGate, and an immediate forced republication on the bus's `refresh.request` (agent.refresh).
  * Failures are logged on transition only (failing → recovered), never thrown out of the job.

@@ -282,7 +282,7 @@ export const FIELDS: readonly FieldSpec[] = [
     path: 'schedules.health',
     kind: 'cron',
     default: '*/30 * * * * *',
-    doc: 'state/health schedule (node-cron, 6 fields = with seconds)',
+    doc: 'state/health schedule (cron; 6 fields = with seconds)',
   },
   { path: 'schedules.disks', kind: 'cron', default: '*/5 * * * *', doc: 'state/disks schedule' },
   { path: 'schedules.firewall', kind: 'cron', default: '*/5 * * * *', doc: 'state/firewall schedule' },

@@ -3,7 +3,7 @@
  * Every function returns problems as one-line strings naming the knob and its source, never a secret.
  */
 import { accessSync, constants } from 'node:fs';
-import { validate as validateCron } from 'node-cron';
+import { isValidCron } from '../core/cron';
 import { AGENT_ID_RE, type FieldSpec } from './schema';
 
 /** A raw value and where it came from. */
@@ -49,7 +49,7 @@ export function coerce(spec: FieldSpec, v: RawValue): Coerced {
       if (typeof raw !== 'string' && typeof raw !== 'number') return bad('is not a string');
       const s = String(raw);
       if (s === '') return bad('is empty');
-      if (spec.kind === 'cron' && !validateCron(s))
+      if (spec.kind === 'cron' && !isValidCron(s))
         return bad('is not a valid cron expression (5 fields, or 6 with seconds)');
       return { ok: true, value: s };
     }

@@ -2,6 +2,7 @@ import type { AmiMessage } from '../pbx/ami/types';
 import { LiveState, type LiveStateOptions } from './live-state';
 import {
   applyPeerStatus,
+  comparePeerNames,
   defaultIsTrunk,
   type Peer,
   type PeerStatusChange,
@@ -38,7 +39,7 @@ export class PeerState extends LiveState<Peer> {
 
   /** Current peers, sorted by name. */
   list(): Peer[] {
-    return [...this.peers.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return [...this.peers.values()].sort((a, b) => comparePeerNames(a.name, b.name));
   }
 
   /** Reads every peer again and replaces the table; differences with the previous table are

@@ -36,7 +36,7 @@ export class TestClock implements Clock {
   }
 }
 
-/** A module context from real parts: scheduler (node-cron), bus, silent logger; the recording publisher. */
+/** A module context from real parts: scheduler (cron timers), bus, silent logger; the recording publisher. */
 export function makeContext(clock: Clock = new TestClock(), log: pino.Logger = pino({ level: 'silent' })) {
   const publisher = new RecordingPublisher();
   const bus = new Bus<AgentEvents>();

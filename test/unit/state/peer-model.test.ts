@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyPeerStatus,
+  comparePeerNames,
   defaultIsTrunk,
   parseSipStatus,
   peerFromEndpointList,
@@ -140,5 +141,24 @@ describe('peer model', () => {
     )!;
     expect(gone.change).toMatchObject({ status: 'unregistered', cause: 'Expired' });
     expect(gone.peer.ip_address).toBeNull();
+  });
+});
+
+describe('comparePeerNames', () => {
+  it('orders numbers by value and words without case, like a person reads them', () => {
+    const names = ['trunk-b', '1000', '100', 'Trunk-A', '20', '2', 'ext10', 'ext9', '020', 'a', 'B'];
+    expect([...names].sort(comparePeerNames)).toEqual([
+      '2',
+      '020',
+      '20',
+      '100',
+      '1000',
+      'a',
+      'B',
+      'ext9',
+      'ext10',
+      'Trunk-A',
+      'trunk-b',
+    ]);
   });
 });
