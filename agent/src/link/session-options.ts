@@ -84,6 +84,9 @@ export function buildClientOptions(o: SessionOptions, protocolVersion: 4 | 5, wi
     queueQoSZero: false,
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     keepalive: o.keepaliveS ?? 30,
+    // mqtt-packet otherwise pre-builds 65,536 two-byte Buffers on the first packet (~6 MB of heap kept for the
+    // life of the process, a tenth of an idle agent's RSS); the agent writes few enough packets to build them.
+    writeCache: false,
     ...(v5
       ? {
           properties: {
