@@ -6,6 +6,9 @@
  * decides reaching the subscriber (matching rules in event-latency-probe.ts), messages lost, agent CPU% and
  * peak RSS. Ends with one JSON line (DESIGN.md, Benchmarks).
  *
+ * The agent is started as the service starts it: the Node flags and environment of packaging/sysconfig/pbxlink
+ * (what the systemd unit and the init script read), so its CPU and RSS are what `ps` shows on an installed PBX.
+ *
  * Rate = AMI events per second written to the agent's socket (the agent logs in with all event classes), not
  * calls: the call mix averages ~E events per call (measured in a warm-up), so calls/s = rate / E.
  */
@@ -17,13 +20,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { generateKeyPair, publicJwk } from '../../protocol/src/signing';
 import { startMosquitto } from '../helpers/mosquitto';
+import { serviceLaunch } from '../helpers/service-env';
 import type { ScenarioName } from '../sim/scenarios';
 import { startAmiSimulator } from '../sim/server';
 import { LatencyProbe } from './event-latency-probe';
 import { ProcSampler } from './event-latency-proc';
 
 const quick = process.argv.includes('--quick');
-// `--agent-flags="--max-semi-space-size=2"`: extra node flags for the agent process (to try memory settings);
+// `--agent-flags="--max-semi-space-size=2"`: node flags added after the service's (to try memory settings);
 // `--cpu-prof=DIR`: the agent writes a V8 CPU profile there on exit (bottleneck hunting).
 const argValue = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -78,11 +82,15 @@ await sub.subscribeAsync(`${PREFIX}/${AGENT}/#`, { qos: 1 });
 
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PBXLINK_')) env[k] = v;
+const service = serviceLaunch();
 const profFlags = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-const agent: ChildProcess = spawn(process.execPath, [...agentFlags, ...profFlags, 'dist/pbxlink.js', 'run'], {
+const nodeArgs = [...service.nodeFlags, ...agentFlags, ...profFlags, 'dist/pbxlink.js', 'run'];
+say(`agent: node ${nodeArgs.join(' ')} (flags and environment from packaging/sysconfig/pbxlink)`);
+const agent: ChildProcess = spawn(process.execPath, nodeArgs, {
   stdio: ['ignore', 'pipe', 'pipe'],
   env: {
     ...env,
+    ...service.env,
     PBXLINK_AGENT_ID: AGENT,
     PBXLINK_BROKER_URL: broker.url,
     PBXLINK_AMI_URL: `ami://admin:amp111@127.0.0.1:${sim.port}`,
@@ -271,6 +279,7 @@ try {
       load_avg_1m: r2(os.loadavg()[0]!),
       contended: maxLoad > os.cpus().length,
       ami_events_per_call: r2(perCall),
+      agent_node_flags: [...service.nodeFlags, ...agentFlags],
       rates,
       overload: {
         rate: OVERLOAD.rate,
