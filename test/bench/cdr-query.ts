@@ -1,11 +1,15 @@
 // `npm run bench -- cdr-query [--quick]`: cdr.query streaming 1,000,000 CDR rows (quick: 100,000) from MariaDB
 // through a real Mosquitto to a subscriber, against `mariadb --quick --batch -e 'SELECT * FROM db.cdr' > /dev/null`
-// measured in the same run (issue 5 benchmark). The handler runs in a child process so its peak RSS
-// (getrusage maxrss) is its own; it publishes through the agent's own reply path (MqttSession, ReplyChannel).
-// Each run is compared with the best of two baselines taken right before it, and CPU seconds of the agent side,
-// broker, subscriber and mariadb client are reported next to wall clock (the machine is shared). Ends with one
-// JSON line (DESIGN.md "Benchmarks"). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
-// BENCH_AGENT_NODE_FLAGS (e.g. --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4).
+// measured in the same run (issue 5 benchmark), both against a MariaDB server of the bench's own (the shared one
+// serves other tests). The handler runs in a child process so its peak RSS (getrusage maxrss) is its own; it
+// publishes through the agent's own reply path (MqttSession, ReplyChannel) and pages with next_cursor at the
+// largest limit. The subscriber is mosquitto_sub (a consumer elsewhere; every message and byte is counted) or,
+// with `--subscriber mqtt.js`, a Node consumer that parses every row on this box. Each run is compared with the
+// best of two baselines taken right before it; CPU seconds of the agent side, broker, subscriber, MariaDB server
+// and mariadb client are reported next to wall clock (the machine is shared). Ends with one JSON line
+// (DESIGN.md "Benchmarks"). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
+// BENCH_AGENT_NODE_FLAGS (e.g. --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
+// BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import mqtt from 'mqtt';
+import mysql2 from 'mysql2/promise';
 import pino from 'pino';
 import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
 import type { CommandContext } from '../../agent/src/commands/types';
@@ -24,7 +29,7 @@ import { MqttSession } from '../../agent/src/link/session';
 import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
 import { CDR_QUERY_MAX_LIMIT } from '../../protocol/src/schemas/cdr';
 import { agentTopics } from '../../protocol/src/topics';
-import { createTestDatabases, seedCdr } from '../helpers/mariadb';
+import { createTestDatabases, seedCdr, startPrivateMariadb } from '../helpers/mariadb';
 import { startMosquitto } from '../helpers/mosquitto';
 
 interface ChildConfig {
@@ -45,6 +50,10 @@ interface ChildReport {
   parts: number;
   /** Time the handler waited for PUBACKs with its window of parts full. */
   ack_wait_s: number;
+  /** Rows the done replies counted, and the messages and payload bytes published (parts and done replies). */
+  rows: number;
+  messages: number;
+  bytes: number;
 }
 
 function log(line: string): void {
@@ -73,9 +82,15 @@ async function child(cfg: ChildConfig): Promise<void> {
     if (i > 500) throw new Error('agent side: no MQTT session after 5 s');
     await new Promise((r) => setTimeout(r, 10));
   }
+  let published = 0;
+  let publishedBytes = 0;
   const transport: ReplyTransport = {
-    publishReply: (topic, payload, properties) =>
-      session.publish(topic, payload, { qos: 1, retain: false, properties }),
+    publishReply: (topic, payload, properties) => {
+      published++;
+      publishedBytes += Buffer.byteLength(payload);
+      if (process.env.BENCH_CDR_NULL_SINK) return Promise.resolve(); // the database side alone
+      return session.publish(topic, payload, { qos: 1, retain: false, properties });
+    },
     publishBlob: async () => {},
     get maxPacketBytes() {
       return session.maxPacketBytes;
@@ -109,6 +124,7 @@ async function child(cfg: ChildConfig): Promise<void> {
   const cpu0 = process.cpuUsage();
   let cursor: string | undefined;
   let parts = 0;
+  let rows = 0;
   for (let page = 0; ; page++) {
     const id = `bench-${page}`;
     const ch = new ReplyChannel(transport, { topic: cfg.topic }, id, new ReplyRecorder(), quiet);
@@ -133,6 +149,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     };
     if ((await ch.result(result)) !== 'ok') throw new Error('final reply refused');
     parts += ch.partsSent;
+    rows += result.count;
     if (result.next_cursor === null) break;
     cursor = result.next_cursor;
   }
@@ -143,6 +160,9 @@ async function child(cfg: ChildConfig): Promise<void> {
     cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2),
     parts,
     ack_wait_s: +(ackWaitMs / 1000).toFixed(2),
+    rows,
+    messages: published,
+    bytes: publishedBytes,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   await Promise.race([session.stop(), new Promise((r) => setTimeout(r, 2000))]);
@@ -162,8 +182,26 @@ function procCpuS(pid: number | undefined): number {
   }
 }
 
-/** Baseline: the mariadb client reading every row to /dev/null; wall seconds and the client's CPU seconds. */
-async function baseline(db: string): Promise<{ seconds: number; cpu_s: number }> {
+/** The MariaDB server's pid (from its pid file), to count its CPU seconds next to the clients'. */
+let dbServerPid: number | undefined;
+async function findDbServerPid(port: number): Promise<void> {
+  const c = await mysql2.createConnection({ host: '127.0.0.1', port, user: 'root' });
+  try {
+    const [[r]] = await c.query<mysql2.RowDataPacket[]>('SELECT @@pid_file AS f');
+    dbServerPid = Number(readFileSync(String(r?.f), 'utf8').trim()) || undefined;
+  } catch {
+    dbServerPid = undefined; // not readable here: the figure is left out
+  } finally {
+    await c.end();
+  }
+}
+
+/** Baseline: the mariadb client reading every row to /dev/null; wall seconds and the client's and server's CPU seconds. */
+async function baseline(
+  db: string,
+  port: number,
+): Promise<{ seconds: number; cpu_s: number; server_cpu_s: number }> {
+  const server0 = procCpuS(dbServerPid);
   const devnull = openSync('/dev/null', 'w');
   const timeFile = join(tmpdir(), `cdr-bench-time-${process.pid}`);
   const t0 = process.hrtime.bigint();
@@ -172,7 +210,7 @@ async function baseline(db: string): Promise<{ seconds: number; cpu_s: number }>
       '/usr/bin/time',
       [
         ...['-f', '%U %S', '-o', timeFile],
-        ...['mariadb', '--quick', '--batch', '-h', '127.0.0.1', '-u', 'root'],
+        ...['mariadb', '--quick', '--batch', '-h', '127.0.0.1', '-P', String(port), '-u', 'root'],
         ...['-e', `SELECT * FROM \`${db}\`.cdr`],
       ],
       { stdio: ['ignore', devnull, 'inherit'] },
@@ -184,47 +222,191 @@ async function baseline(db: string): Promise<{ seconds: number; cpu_s: number }>
   closeSync(devnull);
   const [u = 0, sy = 0] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number);
   rmSync(timeFile, { force: true });
-  return { seconds, cpu_s: +(u + sy).toFixed(2) };
+  return {
+    seconds,
+    cpu_s: +(u + sy).toFixed(2),
+    server_cpu_s: +(procCpuS(dbServerPid) - server0).toFixed(2),
+  };
 }
 
-/** One streamed run: child publishes, this process subscribes and counts rows until the last done. */
+/** What a subscriber counted of one streamed run. */
+interface Received {
+  messages: number;
+  bytes: number;
+  /** Rows it decoded itself (subscriber mqtt.js); undefined when it does not decode. */
+  rows?: number;
+  /** Seconds from start() to the last message received. */
+  seconds: number;
+  /** CPU seconds the subscriber used (its process, plus this process's own reading of it). */
+  cpu_s: number;
+}
+
+/** A subscriber receiving one run's replies. */
+interface Subscriber {
+  /** Starts the clock and the CPU count (when the agent side is told to go). */
+  start(): void;
+  /** Resolves once `messages` messages have arrived; stops the subscriber. */
+  finish(messages: number): Promise<Received>;
+}
+
+/** Publishes probe messages until `seen` says the subscriber got one (it is subscribed from then on). */
+async function awaitSubscribed(url: string, topic: string, id: string, seen: () => boolean): Promise<void> {
+  const probe = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `${id}-probe` });
+  try {
+    for (let i = 0; !seen(); i++) {
+      if (i > 100) throw new Error(`${id} did not subscribe within 10 s`);
+      await probe.publishAsync(topic, 'ready', { qos: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await probe.endAsync();
+  }
+}
+
+/** Counts messages as they arrive and resolves when the expected count is reached. */
+class Arrivals {
+  messages = 0;
+  bytes = 0;
+  last = 0n;
+  private t0 = 0n;
+  private want = Number.POSITIVE_INFINITY;
+  private wake: (() => void) | undefined;
+  start(): void {
+    this.t0 = process.hrtime.bigint();
+  }
+  add(bytes: number): void {
+    this.messages++;
+    this.bytes += bytes;
+    this.last = process.hrtime.bigint();
+    if (this.messages >= this.want) this.wake?.();
+  }
+  async until(messages: number): Promise<number> {
+    this.want = messages;
+    if (this.messages < messages) await new Promise<void>((r) => (this.wake = r));
+    return Number(this.last - this.t0) / 1e9;
+  }
+}
+
+/**
+ * Subscriber `mosquitto_sub` (default): the reference C client (QoS 1, MQTT 5) receives every reply and prints
+ * only its payload length (`-F %l`); the run ends when it has received as many messages, and as many bytes, as
+ * the agent side published. It stands for a consumer on another machine: receiving costs little CPU on this
+ * 2-core box, where the agent, MariaDB and the broker run. What the rows hold is checked by the test suite.
+ */
+async function mosquittoSub(url: string, topic: string, id: string): Promise<Subscriber> {
+  const u = new URL(url);
+  const p = spawn(
+    'mosquitto_sub',
+    ['-h', u.hostname, '-p', u.port, '-t', topic, '-q', '1', '-V', 'mqttv5', '-i', id, '-F', '%l'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const got = new Arrivals();
+  let probes = 0;
+  let counting = false;
+  let carry = '';
+  p.stdout!.setEncoding('latin1');
+  p.stdout!.on('data', (text: string) => {
+    const lines = (carry + text).split('\n');
+    carry = lines.pop() ?? '';
+    for (const l of lines) {
+      if (counting) got.add(Number(l));
+      else probes++;
+    }
+  });
+  const exited = new Promise<never>((_, reject) =>
+    p.once('exit', (code) => reject(new Error(`mosquitto_sub exited (code ${code})`))),
+  );
+  exited.catch(() => {});
+  await awaitSubscribed(url, topic, id, () => probes > 0);
+  await new Promise((r) => setTimeout(r, 200)); // late probes land before counting starts
+  let sub0 = 0;
+  return {
+    start() {
+      counting = true;
+      sub0 = procCpuS(p.pid);
+      got.start();
+    },
+    async finish(messages) {
+      const seconds = await Promise.race([got.until(messages), exited]);
+      const cpu_s = +(procCpuS(p.pid) - sub0).toFixed(2);
+      p.removeAllListeners('exit');
+      p.kill();
+      return { messages: got.messages, bytes: got.bytes, seconds, cpu_s };
+    },
+  };
+}
+
+/**
+ * Subscriber `mqtt.js` (`--subscriber mqtt.js`): a Node consumer (the mqtt package, as pbxctl uses) that parses
+ * every part's JSON and counts the rows it holds (gunzipping compressed parts) — the cost of a full consumer, on
+ * the same 2 cores as the agent.
+ */
+async function mqttjsSub(url: string, topic: string, id: string): Promise<Subscriber> {
+  const sub = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: id });
+  await sub.subscribeAsync(topic, { qos: 1 });
+  const got = new Arrivals();
+  let rows = 0;
+  let probes = 0;
+  let counting = false;
+  sub.on('message', (_t, payload) => {
+    if (!counting) {
+      probes++;
+      return;
+    }
+    const m = JSON.parse(payload.toString('utf8')) as {
+      done?: boolean;
+      data: { rows?: unknown; encoding?: string };
+    };
+    if (!m.done) {
+      const r =
+        m.data.encoding === 'gzip+base64'
+          ? JSON.parse(gunzipSync(Buffer.from(String(m.data.rows), 'base64')).toString('utf8'))
+          : m.data.rows;
+      rows += (r as unknown[]).length;
+    }
+    got.add(payload.length);
+  });
+  await awaitSubscribed(url, topic, id, () => probes > 0);
+  await new Promise((r) => setTimeout(r, 200));
+  let cpu0 = process.cpuUsage();
+  return {
+    start() {
+      counting = true;
+      cpu0 = process.cpuUsage();
+      got.start();
+    },
+    async finish(messages) {
+      const seconds = await got.until(messages);
+      const c = process.cpuUsage(cpu0);
+      await sub.endAsync();
+      return {
+        messages: got.messages,
+        bytes: got.bytes,
+        rows,
+        seconds,
+        cpu_s: +((c.user + c.system) / 1e6).toFixed(2),
+      };
+    },
+  };
+}
+
+type SubscriberKind = 'mosquitto_sub' | 'mqtt.js';
+
+/** One streamed run: the agent side publishes every page, a subscriber receives every message. */
 async function streamRun(
   base: Omit<ChildConfig, 'format' | 'compress' | 'topic'>,
   brokerPid: number | undefined,
   format: 'objects' | 'rows',
   compress: boolean,
   expectRows: number,
+  subscriber: SubscriberKind,
 ) {
   const topic = agentTopics('pbxlink/v1', base.agent).reply(`${format}-${compress ? 'gz' : 'plain'}`);
-  const sub = await mqtt.connectAsync(base.mqttUrl, {
-    protocolVersion: 5,
-    clientId: `bench-sub-${process.pid}-${format}-${compress}`,
-  });
-  await sub.subscribeAsync(topic, { qos: 1 });
-  let rows = 0;
-  let bytes = 0;
-  let messages = 0;
-  let resolveDone: () => void = () => {};
-  const done = new Promise<void>((r) => {
-    resolveDone = r;
-  });
-  sub.on('message', (_t, payload) => {
-    bytes += payload.length;
-    messages++;
-    const m = JSON.parse(payload.toString('utf8')) as {
-      done?: boolean;
-      data: { rows?: unknown; encoding?: string; next_cursor?: string | null };
-    };
-    if (m.done) {
-      if (m.data.next_cursor === null) resolveDone();
-      return;
-    }
-    const r =
-      m.data.encoding === 'gzip+base64'
-        ? JSON.parse(gunzipSync(Buffer.from(String(m.data.rows), 'base64')).toString('utf8'))
-        : m.data.rows;
-    rows += (r as unknown[]).length;
-  });
+  const subId = `bench-sub-${process.pid}-${format}-${compress}`;
+  const nullSink = Boolean(process.env.BENCH_CDR_NULL_SINK);
+  const sub = nullSink
+    ? { start() {}, finish: () => Promise.reject(new Error('no subscriber')) }
+    : await (subscriber === 'mqtt.js' ? mqttjsSub : mosquittoSub)(base.mqttUrl, topic, subId);
   const cfg: ChildConfig = { ...base, topic, format, compress };
   const flags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const c = spawn(process.execPath, [...flags, childBundle, '--child', JSON.stringify(cfg)], {
@@ -238,34 +420,50 @@ async function streamRun(
   const first = await Promise.race([it.next(), exited]);
   if (first.value !== 'ready') throw new Error(`child said ${first.value}`);
   const broker0 = procCpuS(brokerPid);
-  const sub0 = process.cpuUsage();
+  const server0 = procCpuS(dbServerPid);
+  sub.start();
   const t0 = process.hrtime.bigint();
   c.stdin!.end('go\n');
-  await Promise.race([done, exited]);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const subCpu = process.cpuUsage(sub0);
-  const brokerCpu = procCpuS(brokerPid) - broker0;
-  const last = await it.next();
+  const last = await Promise.race([it.next(), exited]);
   const report = JSON.parse(String(last.value)) as ChildReport;
+  const got = nullSink
+    ? {
+        messages: report.messages,
+        bytes: report.bytes,
+        seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+        cpu_s: 0,
+      }
+    : await sub.finish(report.messages);
+  const brokerCpu = procCpuS(brokerPid) - broker0;
+  const serverCpu = procCpuS(dbServerPid) - server0;
   exited.catch(() => {});
   if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
-  await sub.endAsync();
-  if (rows !== expectRows) throw new Error(`subscriber counted ${rows} rows, expected ${expectRows}`);
+  if (report.rows !== expectRows)
+    throw new Error(`the done replies counted ${report.rows} rows, expected ${expectRows}`);
+  if (got.messages !== report.messages || got.bytes !== report.bytes) {
+    throw new Error(
+      `subscriber got ${got.messages} messages (${got.bytes} B); published ${report.messages} (${report.bytes} B)`,
+    );
+  }
+  if (got.rows !== undefined && got.rows !== expectRows) {
+    throw new Error(`subscriber decoded ${got.rows} rows, expected ${expectRows}`);
+  }
   return {
     format,
     compress,
-    rows,
-    seconds,
-    rows_per_s: Math.round(rows / seconds),
-    mb: +(bytes / 1e6).toFixed(1),
-    messages,
+    rows: report.rows,
+    seconds: got.seconds,
+    rows_per_s: Math.round(report.rows / got.seconds),
+    mb: +(got.bytes / 1e6).toFixed(1),
+    messages: got.messages,
     peak_rss_mb: report.peak_rss_mb,
     idle_rss_mb: report.idle_rss_mb,
     agent_cpu_s: report.cpu_s,
-    agent_rows_per_cpu_s: Math.round(rows / Math.max(0.01, report.cpu_s)),
+    agent_rows_per_cpu_s: Math.round(report.rows / Math.max(0.01, report.cpu_s)),
     agent_ack_wait_s: report.ack_wait_s,
-    subscriber_cpu_s: +((subCpu.user + subCpu.system) / 1e6).toFixed(2),
+    subscriber_cpu_s: got.cpu_s,
     broker_cpu_s: +brokerCpu.toFixed(2),
+    db_server_cpu_s: +serverCpu.toFixed(2),
   };
 }
 
@@ -293,6 +491,12 @@ const RUNS = [
   ['objects', true],
 ] as const;
 
+/** The argument after `flag` on the command line, if any. */
+function argAfter(flag: string): string | undefined {
+  const k = process.argv.indexOf(flag);
+  return k < 0 ? undefined : process.argv[k + 1];
+}
+
 /** `--only objects,rows,rows+gz,objects+gz` limits the runs (experiments); default all four. */
 function selectedRuns(): (typeof RUNS)[number][] {
   const k = process.argv.indexOf('--only');
@@ -304,37 +508,47 @@ function selectedRuns(): (typeof RUNS)[number][] {
 async function main(): Promise<void> {
   await bundleChild();
   const quick = process.argv.includes('--quick');
+  const subscriber: SubscriberKind = argAfter('--subscriber') === 'mqtt.js' ? 'mqtt.js' : 'mosquitto_sub';
   const rowsArg = process.argv.indexOf('--rows');
   const N = rowsArg >= 0 ? Number(process.argv[rowsArg + 1]) : quick ? 100_000 : 1_000_000;
-  const t = await createTestDatabases({ cdr: 'freepbx-2.11' });
-  const broker = await startMosquitto();
+  // A MariaDB server of its own: what other work does on the shared one does not count as this query's.
+  const server = await startPrivateMariadb();
+  const t = await createTestDatabases({ cdr: 'freepbx-2.11', port: server.port });
+  const broker = await startMosquitto({ extraConfig: ['set_tcp_nodelay true'] });
   try {
     log(`seeding ${N} CDR rows into ${t.cdrDb}.cdr (FreePBX 2.11 schema) …`);
     const s0 = Date.now();
     await seedCdr(
       t.cdrDb,
       { count: N },
-      { batch: 5000, onProgress: (d) => d % 200_000 === 0 && log(`  ${d} rows`) },
+      { port: t.port, batch: 5000, onProgress: (d) => d % 200_000 === 0 && log(`  ${d} rows`) },
     );
     log(`seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
-    await baseline(t.cdrDb); // warm the cache
+    await findDbServerPid(t.port);
+    await baseline(t.cdrDb, t.port); // warm the cache
     const base = { mqttUrl: broker.url, agent: 'bench', port: t.port, cdrDb: t.cdrDb };
     // The machine is shared and its load swings: each run is compared with the best of two baselines taken
     // right before it; CPU seconds of every process are reported next to the wall-clock figures.
     const runs = [];
     for (const [format, compress] of selectedRuns()) {
-      const b1 = await baseline(t.cdrDb);
-      const b2 = await baseline(t.cdrDb);
+      const b1 = await baseline(t.cdrDb, t.port);
+      const b2 = await baseline(t.cdrDb, t.port);
       const bl = b1.seconds <= b2.seconds ? b1 : b2;
       const baselineRate = Math.round(N / bl.seconds);
       log(
         `baseline mariadb --quick --batch: ${bl.seconds.toFixed(2)} s, ${baselineRate} rows/s (client CPU ${bl.cpu_s} s)`,
       );
-      const r = await streamRun(base, broker.pid(), format, compress, N);
+      const r = await streamRun(base, broker.pid(), format, compress, N, subscriber);
       const ratio = +(r.rows_per_s / baselineRate).toFixed(2);
-      runs.push({ ...r, baseline_rows_per_s: baselineRate, baseline_cpu_s: bl.cpu_s, ratio });
+      runs.push({
+        ...r,
+        baseline_rows_per_s: baselineRate,
+        baseline_cpu_s: bl.cpu_s,
+        baseline_server_cpu_s: bl.server_cpu_s,
+        ratio,
+      });
       log(
-        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (${r.agent_rows_per_cpu_s} rows/CPU-s; ${r.agent_ack_wait_s} s awaiting PUBACKs), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}`,
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (${r.agent_rows_per_cpu_s} rows/CPU-s; ${r.agent_ack_wait_s} s awaiting PUBACKs), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}, MariaDB server ${r.db_server_cpu_s} (baseline: client ${bl.cpu_s}, server ${bl.server_cpu_s})`,
       );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets (unless --only)
@@ -370,13 +584,16 @@ async function main(): Promise<void> {
           agent_ack_wait_s: r.agent_ack_wait_s,
           broker_cpu_s: r.broker_cpu_s,
           subscriber_cpu_s: r.subscriber_cpu_s,
+          db_server_cpu_s: r.db_server_cpu_s,
           baseline_client_cpu_s: r.baseline_cpu_s,
+          baseline_server_cpu_s: r.baseline_server_cpu_s,
         })),
       }),
     );
   } finally {
     await broker.stop();
     await t.drop();
+    await server.destroy();
   }
 }
 

@@ -177,9 +177,13 @@ export function buildCalldateOrderedQuery(
 }
 
 /**
- * The calldate of the page's row number `offset` in calldate order alone. ORDER BY calldate, uniqueid cannot
- * use the plain calldate index (§8.1) for its order, so the server would sort every remaining row for each
- * page; bounding the page by this calldate (read along the index, no sort) keeps the sort to one page.
+ * A calldate at or after the page's last one: that of row number `offset` among the rows *strictly after* the
+ * cursor's calldate, in calldate order alone. ORDER BY calldate, uniqueid cannot use the plain calldate index
+ * (§8.1) for its order, so the server would sort every remaining row for each page; bounding the page by this
+ * calldate (read along the index, no sort) keeps the sort to one page. Leaving the cursor's uniqueid out lets an
+ * unfiltered query read the index alone (no row per offset): the rows at the cursor's calldate still to send are
+ * skipped by the count, so the bound lands at most those few rows later than the exact one (the page query stops
+ * at its limit anyway).
  */
 export function buildBoundaryQuery(
   args: CdrQueryArgs,
@@ -188,11 +192,18 @@ export function buildBoundaryQuery(
   cursor: CdrCursor | undefined,
   offset: number,
 ): BuiltQuery {
-  const w = pageWhere(args, cols, cursor);
-  const dir = args.order === 'desc' ? 'DESC' : 'ASC';
+  const f = filterConditions(args, cols);
+  const where = f.sql ? [f.sql] : [];
+  const params: SqlParam[] = [...f.params];
+  const desc = args.order === 'desc';
+  if (cursor) {
+    where.push(`\`calldate\` ${desc ? '<' : '>'} ?`);
+    params.push(cursor.calldate);
+  }
+  const dir = desc ? 'DESC' : 'ASC';
   return {
-    sql: `SELECT \`calldate\` FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${w.sql} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
-    params: [...w.params, offset],
+    sql: `SELECT \`calldate\` FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
+    params: [...params, offset],
   };
 }
 
