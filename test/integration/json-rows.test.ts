@@ -87,6 +87,38 @@ describe('JSON rows straight from MariaDB row packets', () => {
     }
   }
 
+  test('random text with escapes at every position of a word, multibyte characters and NULLs', async () => {
+    // the encoder copies 4 bytes at a time while none needs escaping: specials land at every offset here
+    const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '\n', '\t', '\u0001', '\u001f', '\u007f', 'é', '€', '📞', '日'];
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const values: (string | null)[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 37 === 0) values.push(null);
+      else values.push(Array.from({ length: rnd(14) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    }
+    await t.conn.query(
+      `CREATE TABLE \`${t.cdrDb}\`.texts (id INT, a VARCHAR(200), b TEXT, c VARCHAR(20)) DEFAULT CHARSET=utf8mb4`,
+    );
+    await t.conn.query(`INSERT INTO \`${t.cdrDb}\`.texts VALUES ?`, [
+      values.map((v, i) => [i, v, values[(i * 7) % values.length] ?? null, v === null ? null : v.slice(0, 5)]),
+    ]);
+    const sql = `SELECT * FROM \`${t.cdrDb}\`.texts ORDER BY id`;
+    const want = await db.query<Record<string, unknown>>(sql);
+    for (const format of ['objects', 'rows'] as const) {
+      const { out, fromPackets } = await viaDecoder(sql, format, ['a']);
+      expect(fromPackets).toBe(true);
+      expect(out.map((r) => r.json)).toEqual(
+        want.map((row) => JSON.stringify(format === 'rows' ? Object.values(row) : row)),
+      );
+      expect(out.map((r) => r.bytes)).toEqual(out.map((r) => Buffer.byteLength(r.json)));
+      expect(out.map((r) => r.keys[0])).toEqual(want.map((row) => String(row.a)));
+    }
+  });
+
   test('the FreePBX cdr table is decoded from its packets', async () => {
     await t.conn.query(
       `INSERT INTO \`${t.cdrDb}\`.cdr (calldate, clid, src, dst, uniqueid, disposition, duration)

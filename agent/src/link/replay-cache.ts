@@ -70,14 +70,14 @@ export class ReplyRecorder {
 
   constructor(private readonly maxBytes: number = MAX_CACHED_REPLY_BYTES) {}
 
-  /** Records one reply payload; `final` for the last one (ok, done or error). */
-  add(payload: string, final: boolean): void {
+  /** Records one reply payload (text, or its UTF-8 bytes); `final` for the last one (ok, done or error). */
+  add(payload: string | Buffer, final: boolean): void {
     if (final) {
-      this.final = payload;
+      this.final = payload.toString();
       return;
     }
     if (this.omitted === 0 && this.bytes + payload.length <= this.maxBytes) {
-      this.kept.push(payload);
+      this.kept.push(payload.toString());
       this.bytes += payload.length;
     } else {
       this.omitted += this.kept.length + 1;

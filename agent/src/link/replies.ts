@@ -19,6 +19,8 @@ import { RawJson } from '../core/raw-json';
 import { type PublishProperties, publishPacketSize } from './packet-size';
 import type { ReplyRecorder } from './replay-cache';
 
+const CLOSE_BRACE = Buffer.from('}');
+
 /** What replies are published through (LinkPublisher satisfies it). */
 export interface ReplyTransport {
   publishReply(topic: string, payload: string | Buffer, properties?: PublishProperties): Promise<void>;
@@ -71,20 +73,25 @@ export class ReplyChannel {
     return Math.max(0, this.transport.maxPacketBytes - fixed - wrapper);
   }
 
-  /** Sends one part (`data` may be RawJson: its text goes in as is); resolves on PUBACK. Throws
+  /** Sends one part (`data` may be RawJson: its JSON goes in as is); resolves on PUBACK. Throws
    * PbxlinkError(internal) for a part over the size limit. */
   async part(data: unknown): Promise<void> {
     if (this.finished) throw new PbxlinkError('internal', 'part after the final reply');
     const n = this.parts + 1;
     const text =
-      data instanceof RawJson
-        ? // partReply's last member is data: `{…,"data":null}` with the text in place of `null`
-          `${JSON.stringify(partReply(this.id, n, null)).slice(0, -'null}'.length)}${data.text}}`
-        : JSON.stringify(partReply(this.id, n, data ?? null));
+      data instanceof RawJson ? this.rawPart(n, data) : JSON.stringify(partReply(this.id, n, data ?? null));
     this.checkSize(text);
     this.parts++;
     this.recorder.add(text, false);
     await this.transport.publishReply(this.dest.topic, text, this.properties);
+  }
+
+  /** Part `n` around JSON already serialized: partReply's last member is data, so `{…,"data":null}` with the
+   * JSON in place of `null` (as text, or as bytes when the JSON is bytes). */
+  private rawPart(n: number, data: RawJson): string | Buffer {
+    const head = JSON.stringify(partReply(this.id, n, null)).slice(0, -'null}'.length);
+    if (typeof data.json === 'string') return `${head}${data.json}}`;
+    return Buffer.concat([Buffer.from(head), data.json, CLOSE_BRACE]);
   }
 
   /** Sends the final reply for a handler's result: `done` after parts, else a single ok. */
@@ -151,7 +158,7 @@ export class ReplyChannel {
     }
   }
 
-  private fits(text: string): boolean {
+  private fits(text: string | Buffer): boolean {
     const size = publishPacketSize(this.dest.topic, Buffer.byteLength(text), {
       qos: 1,
       protocolVersion: 5,
@@ -160,7 +167,7 @@ export class ReplyChannel {
     return size <= this.transport.maxPacketBytes;
   }
 
-  private checkSize(text: string): void {
+  private checkSize(text: string | Buffer): void {
     if (!this.fits(text)) {
       throw new PbxlinkError(
         'internal',

@@ -56,7 +56,7 @@ export function collectingContext(
     abort: () => ac.abort(new Error('test abort')),
     async part(data: unknown) {
       // what the router would put in the reply: a RawJson's text as is, anything else stringified
-      const text = data instanceof RawJson ? data.text : JSON.stringify(data);
+      const text = data instanceof RawJson ? data.toString() : JSON.stringify(data);
       const bytes = Buffer.byteLength(text);
       ctx.maxPartBytes = Math.max(ctx.maxPartBytes, bytes);
       const d = JSON.parse(text) as Record<string, unknown>;

@@ -13,8 +13,8 @@ function sink(maxPayloadBytes: number) {
     s: {
       maxPayloadBytes,
       part: async (d: RawJson) => {
-        texts.push(d.text);
-        parts.push(JSON.parse(d.text) as Record<string, unknown>);
+        texts.push(d.toString());
+        parts.push(JSON.parse(d.toString()) as Record<string, unknown>);
       },
     },
   };

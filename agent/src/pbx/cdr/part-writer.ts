@@ -24,14 +24,20 @@ export interface PartFormat {
 
 /**
  * Packs rows (JSON text with its byte length) into parts whose JSON `data` stays within sink.maxPayloadBytes
- * (bounded memory: the part being filled plus `window` unacknowledged ones). The part's data is built as text
- * (RawJson) — `{"rows":[…],"columns":[…]}` — so no row is parsed or stringified again. With compress, the JSON
- * rows array is gzipped and base64-encoded (`encoding: 'gzip+base64'`); CDR rows are repetitive, so a part
- * carries several times more rows — fewer, smaller messages, at the cost of CPU on both sides.
+ * (bounded memory: the part being filled plus `window` unacknowledged ones). The part's data is built as UTF-8
+ * bytes (RawJson) — `{"rows":[…],"columns":[…]}`, each row written into the part's buffer as it comes — so no row
+ * is parsed, stringified or joined again. With compress, the JSON rows array is gzipped and base64-encoded
+ * (`encoding: 'gzip+base64'`); CDR rows are repetitive, so a part carries several times more rows — fewer,
+ * smaller messages, at the cost of CPU on both sides.
  */
 export class CdrPartWriter {
-  /** JSON text of the rows held for the next part. */
+  /** Compressed parts: JSON text of the rows held for the next part. */
   private pieces: string[] = [];
+  /** Plain parts: the part being filled (`{"rows":[` and the rows so far), and the bytes written in it. */
+  private partBuf: Buffer | undefined;
+  private off = 0;
+  /** Rows held for the next part, and their JSON bytes with the commas between them. */
+  private count = 0;
   private bytes = 0;
   /** Bytes of the part's data without its rows. */
   private readonly base: number;
@@ -82,7 +88,7 @@ export class CdrPartWriter {
   add(row: RowText): void | Promise<void> {
     const size = row.bytes;
     this.rawBytes += size;
-    const extra = size + (this.pieces.length > 0 ? 1 : 0);
+    const extra = size + (this.count > 0 ? 1 : 0);
     let full = false;
     if (!this.fmt.compress) {
       if (this.base + size > this.limit) {
@@ -93,11 +99,10 @@ export class CdrPartWriter {
       }
       full = this.base + this.bytes + extra > this.limit;
     } else {
-      full = this.bytes + extra > this.rawBudget() && this.pieces.length > 0;
+      full = this.bytes + extra > this.rawBudget() && this.count > 0;
     }
     if (!full) {
-      this.bytes += extra;
-      this.pieces.push(row.json);
+      this.put(row, extra);
       return;
     }
     return this.flushThenAdd(row);
@@ -105,19 +110,44 @@ export class CdrPartWriter {
 
   private async flushThenAdd(row: RowText): Promise<void> {
     await this.flushBatch();
-    this.bytes = row.bytes;
-    this.pieces.push(row.json);
+    this.put(row, row.bytes);
   }
 
-  /** Sends the buffered rows as part(s); waits only while `window` parts are unacknowledged. */
+  /** Holds one row for the next part: its text (compressed), or its bytes written into the part (plain). */
+  private put(row: RowText, extra: number): void {
+    this.bytes += extra;
+    if (this.fmt.compress) {
+      this.pieces.push(row.json);
+    } else {
+      let buf = this.partBuf;
+      if (!buf) {
+        buf = Buffer.allocUnsafe(this.limit);
+        this.partBuf = buf;
+        this.off = buf.write('{"rows":[', 0, 'latin1');
+      }
+      if (this.count > 0) buf[this.off++] = 0x2c; // ,
+      // ASCII text (bytes === length) is copied as is; other text is encoded
+      this.off += buf.write(row.json, this.off, row.bytes === row.json.length ? 'latin1' : 'utf8');
+    }
+    this.count++;
+  }
+
+  /** Sends the held rows as part(s); waits only while `window` parts are unacknowledged. */
   private async flushBatch(): Promise<void> {
-    const pieces = this.pieces;
+    if (this.count === 0) return;
     const bytes = this.bytes;
-    this.pieces = [];
+    this.count = 0;
     this.bytes = 0;
-    if (pieces.length === 0) return;
-    if (this.fmt.compress) await this.sendCompressed(pieces);
-    else await this.send(`{"rows":[${pieces.join(',')}]${this.tail}`, this.base + bytes);
+    if (this.fmt.compress) {
+      const pieces = this.pieces;
+      this.pieces = [];
+      await this.sendCompressed(pieces);
+      return;
+    }
+    const buf = this.partBuf as Buffer;
+    this.partBuf = undefined; // the sink keeps it until it is sent: the next part gets a buffer of its own
+    const end = this.off + buf.write(`]${this.tail}`, this.off, 'utf8');
+    await this.send(buf.subarray(0, end), this.base + bytes);
   }
 
   /** Sends what is buffered and waits until every part is acknowledged. */
@@ -170,7 +200,7 @@ export class CdrPartWriter {
   }
 
   /** Hands a part to the sink in order; keeps at most `window` of them unacknowledged (bounded memory). */
-  private async send(data: string, bytes: number): Promise<void> {
+  private async send(data: string | Buffer, bytes: number): Promise<void> {
     this.parts++;
     this.sentBytes += bytes;
     const acked = this.sink.part(new RawJson(data));

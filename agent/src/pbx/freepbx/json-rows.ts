@@ -141,6 +141,17 @@ export function jsonRowDecoder(fields: readonly ColumnInfo[], opts: JsonRowOptio
   return { packet: packetEncoder(names, kinds as Kind[], keyAt, objects), row };
 }
 
+/**
+ * Bytes of a 32-bit word (little-endian) that JSON text cannot hold as they are: any byte below 0x20, `"` or `\\`
+ * gives a non-zero result (the "has less than" and "has value" word tricks; exact as to whether one exists).
+ */
+function needsEscape(x: number): number {
+  const lt = (x - 0x20202020) & ~x;
+  const q = x ^ 0x22222222;
+  const b = x ^ 0x5c5c5c5c;
+  return (lt | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080;
+}
+
 function packetEncoder(
   names: readonly string[],
   kinds: readonly Kind[],
@@ -148,11 +159,24 @@ function packetEncoder(
   objects: boolean,
 ): (p: RowPacket) => JsonRow {
   const n = names.length;
-  // What precedes each value: `{"name":` / `,"name":` (objects) or `[` / `,` (rows).
-  const prefixes = names.map((name, i) =>
-    Buffer.from(objects ? `${i === 0 ? '{' : ','}${JSON.stringify(name)}:` : i === 0 ? '[' : ','),
+  // What precedes each value: `{"name":` / `,"name":` (objects) or `[` / `,` (rows), and `"` before text. All the
+  // prefixes in one buffer, each at prefixAt[c] with prefixLen[c] bytes.
+  const prefixText = names.map(
+    (name, i) =>
+      (objects ? `${i === 0 ? '{' : ','}${JSON.stringify(name)}:` : i === 0 ? '[' : ',') +
+      (kinds[i] === Kind.Text ? '"' : ''),
   );
-  const prefixBytes = prefixes.reduce((a, p) => a + p.length, 0);
+  const prefixes = Buffer.from(`${prefixText.join('')}\0\0\0\0`); // padding: whole words may be read
+  const prefixView = new DataView(prefixes.buffer, prefixes.byteOffset, prefixes.length);
+  const prefixAt = new Int32Array(n);
+  const prefixLen = new Int32Array(n);
+  let at = 0;
+  prefixText.forEach((t, c) => {
+    prefixAt[c] = at;
+    prefixLen[c] = Buffer.byteLength(t);
+    at += prefixLen[c] as number;
+  });
+  const prefixBytes = at;
   const close = objects ? 0x7d : 0x5d; // } ]
   const keySlot = new Int32Array(n).fill(-1);
   keyAt.forEach((c, j) => {
@@ -160,23 +184,40 @@ function packetEncoder(
   });
   const nKeys = keyAt.length;
   let out = Buffer.allocUnsafe(64 * 1024);
+  let outView: DataView = new DataView(out.buffer, out.byteOffset, out.length);
+  // the packet's buffer changes rarely (one per socket chunk): its DataView is kept while it is the same
+  let src: Buffer | undefined;
+  let srcView: DataView = outView;
 
   return (p) => {
-    const src = p.buffer;
+    if (p.buffer !== src) {
+      src = p.buffer;
+      srcView = new DataView(src.buffer, src.byteOffset, src.length);
+    }
+    const s8 = src;
+    const sv = srcView;
     let i = p.offset;
     const end = p.end;
-    // every byte may become 6 (\u00XX), plus quotes and the prefixes
-    const need = prefixBytes + 6 * (end - i) + 2 * n + 8;
-    if (out.length < need) out = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+    // every byte may become 6 (\u00XX), plus quotes, the prefixes and a word of slack
+    const need = prefixBytes + 6 * (end - i) + 2 * n + 16;
+    if (out.length < need) {
+      out = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+      outView = new DataView(out.buffer, out.byteOffset, out.length);
+    }
     const o8 = out;
+    const ov = outView;
     let o = 0;
     let high = 0;
     const keys: string[] = new Array(nKeys);
     for (let c = 0; c < n; c++) {
-      const pre = prefixes[c] as Buffer;
-      for (let k = 0; k < pre.length; k++) o8[o++] = pre[k] as number;
-      let len = src[i++] as number;
+      // the prefix, a word at a time (the last word may carry bytes past it: they are overwritten next)
+      const pa = prefixAt[c] as number;
+      const pl = prefixLen[c] as number;
+      for (let k = 0; k < pl; k += 4) ov.setUint32(o + k, prefixView.getUint32(pa + k, true), true);
+      o += pl;
+      let len = s8[i++] as number;
       if (len === 0xfb) {
+        if (kinds[c] === Kind.Text) o--; // no opening quote for null
         o8[o++] = 0x6e; // null
         o8[o++] = 0x75;
         o8[o++] = 0x6c;
@@ -186,13 +227,13 @@ function packetEncoder(
         continue;
       }
       if (len === 0xfc) {
-        len = (src[i] as number) | ((src[i + 1] as number) << 8);
+        len = (s8[i] as number) | ((s8[i + 1] as number) << 8);
         i += 2;
       } else if (len === 0xfd) {
-        len = (src[i] as number) | ((src[i + 1] as number) << 8) | ((src[i + 2] as number) << 16);
+        len = (s8[i] as number) | ((s8[i + 1] as number) << 8) | ((s8[i + 2] as number) << 16);
         i += 3;
       } else if (len === 0xfe) {
-        len = src.readUInt32LE(i) + src.readUInt32LE(i + 4) * 2 ** 32;
+        len = s8.readUInt32LE(i) + s8.readUInt32LE(i + 4) * 2 ** 32;
         i += 8;
       }
       const s = i;
@@ -201,39 +242,53 @@ function packetEncoder(
       i = e;
       const kind = kinds[c] as Kind;
       if (kind === Kind.Text) {
-        o8[o++] = 0x22;
-        for (let k = s; k < e; k++) {
-          const b = src[k] as number;
-          if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
-            o8[o++] = b;
-            high |= b;
-          } else {
-            o8[o++] = 0x5c; // backslash
-            if (b === 0x22 || b === 0x5c) o8[o++] = b;
-            else if (b === 0x08)
-              o8[o++] = 0x62; // b
-            else if (b === 0x09)
-              o8[o++] = 0x74; // t
-            else if (b === 0x0a)
-              o8[o++] = 0x6e; // n
-            else if (b === 0x0c)
-              o8[o++] = 0x66; // f
-            else if (b === 0x0d)
-              o8[o++] = 0x72; // r
-            else {
-              o8[o++] = 0x75; // u00XX
-              o8[o++] = 0x30;
-              o8[o++] = 0x30;
-              o8[o++] = HEX.charCodeAt(b >> 4);
-              o8[o++] = HEX.charCodeAt(b & 15);
+        let k = s;
+        for (;;) {
+          // a word at a time while no byte needs escaping
+          while (k + 4 <= e) {
+            const x = sv.getUint32(k, true);
+            if (needsEscape(x) !== 0) break;
+            ov.setUint32(o, x, true);
+            high |= x;
+            o += 4;
+            k += 4;
+          }
+          if (k >= e) break;
+          // then byte by byte to the end of the word (or of the value)
+          const stop = Math.min(e, k + 4);
+          for (; k < stop; k++) {
+            const b = s8[k] as number;
+            if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
+              o8[o++] = b;
+              high |= b;
+            } else {
+              o8[o++] = 0x5c; // backslash
+              if (b === 0x22 || b === 0x5c) o8[o++] = b;
+              else if (b === 0x08)
+                o8[o++] = 0x62; // b
+              else if (b === 0x09)
+                o8[o++] = 0x74; // t
+              else if (b === 0x0a)
+                o8[o++] = 0x6e; // n
+              else if (b === 0x0c)
+                o8[o++] = 0x66; // f
+              else if (b === 0x0d)
+                o8[o++] = 0x72; // r
+              else {
+                o8[o++] = 0x75; // u00XX
+                o8[o++] = 0x30;
+                o8[o++] = 0x30;
+                o8[o++] = HEX.charCodeAt(b >> 4);
+                o8[o++] = HEX.charCodeAt(b & 15);
+              }
             }
           }
         }
         o8[o++] = 0x22;
       } else if (kind === Kind.Int || (kind === Kind.BigInt && len < 16)) {
-        for (let k = s; k < e; k++) o8[o++] = src[k] as number;
+        for (let k = s; k < e; k++) o8[o++] = s8[k] as number;
       } else {
-        const text = src.toString('latin1', s, e);
+        const text = s8.toString('latin1', s, e);
         const num = Number(text);
         const json =
           kind === Kind.ZeroFilledInt
@@ -244,10 +299,10 @@ function packetEncoder(
         o += o8.write(json, o, 'latin1');
       }
       const slot = keySlot[c] as number;
-      if (slot >= 0) keys[slot] = src.toString('utf8', s, e);
+      if (slot >= 0) keys[slot] = s8.toString('utf8', s, e);
     }
     o8[o++] = close;
-    if (high & 0x80) {
+    if (high & 0x80808080) {
       const json = o8.toString('utf8', 0, o);
       return { json, bytes: Buffer.byteLength(json), keys };
     }
