@@ -183,6 +183,15 @@ function packetEncoder(
     if (c >= 0) keySlot[c] = j;
   });
   const nKeys = keyAt.length;
+  // where each key's value lies in the source packet and in the JSON; `verbatim` when the JSON holds its text as is
+  const keySrcStart = new Int32Array(nKeys);
+  const keySrcEnd = new Int32Array(nKeys);
+  const keyOutStart = new Int32Array(nKeys);
+  const keyOutEnd = new Int32Array(nKeys);
+  const keyVerbatim = new Uint8Array(nKeys); // 0 escaped or converted, 1 verbatim, 2 null, 3 not in the result
+  keyAt.forEach((c, j) => {
+    if (c < 0) keyVerbatim[j] = 3;
+  });
   let out = Buffer.allocUnsafe(64 * 1024);
   let outView: DataView = new DataView(out.buffer, out.byteOffset, out.length);
   // the packet's buffer changes rarely (one per socket chunk): its DataView is kept while it is the same
@@ -223,7 +232,7 @@ function packetEncoder(
         o8[o++] = 0x6c;
         o8[o++] = 0x6c;
         const slot = keySlot[c] as number;
-        if (slot >= 0) keys[slot] = 'null';
+        if (slot >= 0) keyVerbatim[slot] = 2;
         continue;
       }
       if (len === 0xfc) {
@@ -241,6 +250,8 @@ function packetEncoder(
       if (e > end) throw new RangeError('row packet shorter than its column lengths');
       i = e;
       const kind = kinds[c] as Kind;
+      const valueAt = o;
+      let verbatim = 1;
       if (kind === Kind.Text) {
         let k = s;
         for (;;) {
@@ -262,6 +273,7 @@ function packetEncoder(
               o8[o++] = b;
               high |= b;
             } else {
+              verbatim = 0;
               o8[o++] = 0x5c; // backslash
               if (b === 0x22 || b === 0x5c) o8[o++] = b;
               else if (b === 0x08)
@@ -288,6 +300,7 @@ function packetEncoder(
       } else if (kind === Kind.Int || (kind === Kind.BigInt && len < 16)) {
         for (let k = s; k < e; k++) o8[o++] = s8[k] as number;
       } else {
+        verbatim = 0;
         const text = s8.toString('latin1', s, e);
         const num = Number(text);
         const json =
@@ -299,13 +312,29 @@ function packetEncoder(
         o += o8.write(json, o, 'latin1');
       }
       const slot = keySlot[c] as number;
-      if (slot >= 0) keys[slot] = s8.toString('utf8', s, e);
+      if (slot >= 0) {
+        keySrcStart[slot] = s;
+        keySrcEnd[slot] = e;
+        keyOutStart[slot] = valueAt;
+        keyOutEnd[slot] = o - (kind === Kind.Text ? 1 : 0);
+        keyVerbatim[slot] = verbatim;
+      }
     }
     o8[o++] = close;
-    if (high & 0x80808080) {
-      const json = o8.toString('utf8', 0, o);
-      return { json, bytes: Buffer.byteLength(json), keys };
+    const ascii = (high & 0x80808080) === 0;
+    const json = ascii ? o8.toString('latin1', 0, o) : o8.toString('utf8', 0, o);
+    for (let j = 0; j < nKeys; j++) {
+      const v = keyVerbatim[j] as number;
+      if (v >= 2) {
+        keys[j] = v === 2 ? 'null' : 'undefined'; // as String(value) of mysql2's row
+        continue;
+      }
+      // an ASCII row's JSON holds an unescaped value at the same offsets: a slice of it (no copy)
+      keys[j] =
+        ascii && v === 1
+          ? json.slice(keyOutStart[j], keyOutEnd[j])
+          : s8.toString('utf8', keySrcStart[j], keySrcEnd[j]);
     }
-    return { json: o8.toString('latin1', 0, o), bytes: o, keys };
+    return { json, bytes: ascii ? o : Buffer.byteLength(json), keys };
   };
 }
