@@ -91,6 +91,31 @@ describe('CdrPartWriter', () => {
     for (const t of texts.slice(0, -1)) expect(Buffer.byteLength(t)).toBeGreaterThan(4096 - 120);
   });
 
+  test('a part buffer is reused only after its part was acknowledged', async () => {
+    // a sink that reads each part only when it acknowledges it, much later: a reused buffer would show
+    const held: { d: RawJson; ack: () => void }[] = [];
+    const seen: unknown[] = [];
+    const s = {
+      maxPayloadBytes: 600,
+      part: (d: RawJson) => new Promise<void>((ack) => held.push({ d, ack })),
+    };
+    const w = new CdrPartWriter(s, { format: 'objects', compress: false, columns: [] }, 2);
+    const input = Array.from({ length: 400 }, (_, i) => row(i));
+    const release = setInterval(() => {
+      const h = held.shift();
+      if (!h) return;
+      seen.push(...(JSON.parse(h.d.toString()) as { rows: unknown[] }).rows);
+      h.ack();
+    }, 1);
+    try {
+      for (const r of input) await w.add(text(r));
+      await w.flush();
+    } finally {
+      clearInterval(release);
+    }
+    expect(seen).toEqual(input);
+  });
+
   test('a row larger than the limit is an internal error, not an oversized message', async () => {
     const { s } = sink(300);
     const w = new CdrPartWriter(s, { format: 'objects', compress: false, columns: [] });

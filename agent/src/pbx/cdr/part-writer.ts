@@ -36,6 +36,8 @@ export class CdrPartWriter {
   /** Plain parts: the part being filled (`{"rows":[` and the rows so far), and the bytes written in it. */
   private partBuf: Buffer | undefined;
   private off = 0;
+  /** Part buffers whose part was acknowledged, for the next parts (at most window + 1 are ever allocated). */
+  private readonly spare: Buffer[] = [];
   /** Rows held for the next part, and their JSON bytes with the commas between them. */
   private count = 0;
   private bytes = 0;
@@ -121,7 +123,7 @@ export class CdrPartWriter {
     } else {
       let buf = this.partBuf;
       if (!buf) {
-        buf = Buffer.allocUnsafe(this.limit);
+        buf = this.spare.pop() ?? Buffer.allocUnsafe(this.limit);
         this.partBuf = buf;
         this.off = buf.write('{"rows":[', 0, 'latin1');
       }
@@ -145,9 +147,9 @@ export class CdrPartWriter {
       return;
     }
     const buf = this.partBuf as Buffer;
-    this.partBuf = undefined; // the sink keeps it until it is sent: the next part gets a buffer of its own
+    this.partBuf = undefined; // the sink may keep it until the part is acknowledged: then it is reused
     const end = this.off + buf.write(`]${this.tail}`, this.off, 'utf8');
-    await this.send(buf.subarray(0, end), this.base + bytes);
+    await this.send(buf.subarray(0, end), this.base + bytes, buf);
   }
 
   /** Sends what is buffered and waits until every part is acknowledged. */
@@ -200,11 +202,12 @@ export class CdrPartWriter {
   }
 
   /** Hands a part to the sink in order; keeps at most `window` of them unacknowledged (bounded memory). */
-  private async send(data: string | Buffer, bytes: number): Promise<void> {
+  private async send(data: string | Buffer, bytes: number, reusable?: Buffer): Promise<void> {
     this.parts++;
     this.sentBytes += bytes;
     const acked = this.sink.part(new RawJson(data));
-    acked.catch(() => {}); // observed when awaited below; never an unhandled rejection meanwhile
+    // observed when awaited below; never an unhandled rejection meanwhile
+    acked.then(() => reusable && this.spare.push(reusable)).catch(() => {});
     this.inflight.push(acked);
     if (this.inflight.length < this.window) return;
     const t0 = this.monotonic();
