@@ -16,6 +16,7 @@ import { pbxInfo } from './commands/agent-info';
 import { buildCommandHandlers } from './commands/index';
 import type { AgentConfig } from './config/schema';
 import { Bus } from './core/bus';
+import { HeapTrim } from './core/heap-trim';
 import type { Logger } from './core/log';
 import type { AgentEvents, Module, ModuleContext, StateName } from './core/module';
 import { Scheduler } from './core/scheduler';
@@ -92,6 +93,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     new DisksCollector(sources.disks, { cron: config.schedules.disks, keepAliveMs }),
     new FirewallCollector(sources.firewall, { cron: config.schedules.firewall, keepAliveMs }),
     recordings.watcher,
+    new HeapTrim(),
   ];
 
   // Extensions and follow-me share one ConfigChanger: its per-account lock serializes both.
