@@ -7,8 +7,9 @@
 // with `--subscriber mqtt.js`, a Node consumer that parses every row on this box. Each run is compared with the
 // best of two baselines taken right before it; CPU seconds of the agent side, broker, subscriber, MariaDB server
 // and mariadb client are reported next to wall clock (the machine is shared). Ends with one JSON line
-// (DESIGN.md "Benchmarks"). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
-// BENCH_AGENT_NODE_FLAGS (e.g. --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
+// (DESIGN.md "Benchmarks"). The agent side runs with the Node flags and environment the service starts the agent
+// with (packaging/sysconfig/pbxlink). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
+// BENCH_AGENT_NODE_FLAGS (added after the service's flags, e.g. --max-opt=3 or --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
 // BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { CDR_QUERY_MAX_LIMIT } from '../../protocol/src/schemas/cdr';
 import { agentTopics } from '../../protocol/src/topics';
 import { createTestDatabases, seedCdr, startPrivateMariadb } from '../helpers/mariadb';
 import { startMosquitto } from '../helpers/mosquitto';
+import { serviceLaunch } from '../helpers/service-env';
 
 interface ChildConfig {
   mqttUrl: string;
@@ -392,6 +394,12 @@ async function mqttjsSub(url: string, topic: string, id: string): Promise<Subscr
 
 type SubscriberKind = 'mosquitto_sub' | 'mqtt.js';
 
+/** Node flags of the agent side: the service's (packaging/sysconfig/pbxlink), then BENCH_AGENT_NODE_FLAGS. */
+function agentNodeFlags(): string[] {
+  const extra = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  return [...serviceLaunch().nodeFlags, ...extra];
+}
+
 /** One streamed run: the agent side publishes every page, a subscriber receives every message. */
 async function streamRun(
   base: Omit<ChildConfig, 'format' | 'compress' | 'topic'>,
@@ -408,9 +416,9 @@ async function streamRun(
     ? { start() {}, finish: () => Promise.reject(new Error('no subscriber')) }
     : await (subscriber === 'mqtt.js' ? mqttjsSub : mosquittoSub)(base.mqttUrl, topic, subId);
   const cfg: ChildConfig = { ...base, topic, format, compress };
-  const flags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const c = spawn(process.execPath, [...flags, childBundle, '--child', JSON.stringify(cfg)], {
+  const c = spawn(process.execPath, [...agentNodeFlags(), childBundle, '--child', JSON.stringify(cfg)], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...serviceLaunch().env },
   });
   const lines = createInterface({ input: c.stdout! });
   const it = lines[Symbol.asyncIterator]();
@@ -516,6 +524,7 @@ async function main(): Promise<void> {
   const t = await createTestDatabases({ cdr: 'freepbx-2.11', port: server.port });
   const broker = await startMosquitto({ extraConfig: ['set_tcp_nodelay true'] });
   try {
+    log(`agent side: node ${agentNodeFlags().join(' ')} (flags from packaging/sysconfig/pbxlink)`);
     log(`seeding ${N} CDR rows into ${t.cdrDb}.cdr (FreePBX 2.11 schema) …`);
     const s0 = Date.now();
     await seedCdr(
@@ -557,6 +566,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'cdr-query',
         rows: N,
+        agent_node_flags: agentNodeFlags(),
         format: main.format,
         compress: main.compress,
         rows_per_s: main.rows_per_s,
