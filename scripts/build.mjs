@@ -22,7 +22,8 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: { pbxlink: 'agent/src/main.ts' },
+  // the CDR query worker (agent/src/pbx/cdr/query-worker.ts) is a second file beside it, forked by the agent
+  entryPoints: { pbxlink: 'agent/src/main.ts', 'cdr-worker': 'agent/src/pbx/cdr/query-worker.ts' },
   minifyWhitespace: true,
   minifySyntax: true,
   charset: 'ascii',

@@ -26,6 +26,7 @@ import { CommandService } from './link/router-service';
 import { newBootId } from './link/seq-store';
 import { AmiActions } from './pbx/ami/actions';
 import { AmiTcpClient } from './pbx/ami/client';
+import { CdrWorker } from './pbx/cdr/worker-client';
 import { createConfigChanger } from './pbx/freepbx/config-changer';
 import { FreepbxDb } from './pbx/freepbx/db';
 import { CallState } from './state/calls';
@@ -64,6 +65,18 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     ? newDb(config.db.host, config.db.port, config.db.user, config.db.password, log)
     : undefined;
   const cdrDb = buildCdrDb(config, log) ?? db;
+  // cdr.query pages run in a worker process with V8's optimizing compiler (the daemon runs without it to stay
+  // small when idle: docs/install.md); it is started on the first query and closed after 30 s without one.
+  const cdrWorker =
+    cdrDb &&
+    new CdrWorker({
+      setup: {
+        db: cdrDb.settings,
+        cdrDb: config.db.cdr_db,
+        cdrTable: config.db.cdr_table,
+        maxRows: config.commands.cdr_max_rows,
+      },
+    });
 
   let capabilities: string[] = [];
   const link = buildLink(config, deps, bootId, startedAt, topics, ami, () => capabilities);
@@ -120,6 +133,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
       cdrTable: config.db.cdr_table,
       maxRows: config.commands.cdr_max_rows,
       log: log.child({ module: 'cdr' }),
+      worker: cdrWorker,
     },
     recordings: recordings.commandDeps,
     extensions: configDeps && { ...configDeps, log: log.child({ module: 'extensions' }) },
@@ -208,6 +222,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
         }
         recordings.pusher?.stop();
         scheduler.stop();
+        await cdrWorker?.close();
         await ami.stop();
         await link.stop();
         await db?.close();

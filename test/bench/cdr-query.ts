@@ -10,7 +10,9 @@
 // (DESIGN.md "Benchmarks"). The agent side runs with the Node flags and environment the service starts the agent
 // with (packaging/sysconfig/pbxlink). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
 // BENCH_AGENT_NODE_FLAGS (added after the service's flags, e.g. --max-opt=3 or --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
-// BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone).
+// BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone), BENCH_CDR_IN_PROCESS=1
+// (pages run in the agent process instead of its CDR query worker), BENCH_CDR_WORKER_FLAGS (the worker's Node flags
+// instead of WORKER_NODE_FLAGS).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ import { systemClock } from '../../agent/src/core/clock';
 import { ReplyRecorder } from '../../agent/src/link/replay-cache';
 import { ReplyChannel, type ReplyTransport } from '../../agent/src/link/replies';
 import { MqttSession } from '../../agent/src/link/session';
+import { CdrWorker } from '../../agent/src/pbx/cdr/worker-client';
 import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
 import { CDR_QUERY_MAX_LIMIT } from '../../protocol/src/schemas/cdr';
 import { agentTopics } from '../../protocol/src/topics';
@@ -46,12 +49,17 @@ interface ChildConfig {
 
 /** What the child reports when it is done. */
 interface ChildReport {
+  /** Peak RSS of the agent process plus that of its CDR query worker (both are the agent during a query). */
   peak_rss_mb: number;
+  agent_peak_rss_mb: number;
+  worker_peak_rss_mb: number;
+  /** CPU seconds of the worker (included in cpu_s). */
+  worker_cpu_s: number;
   idle_rss_mb: number;
   cpu_s: number;
   parts: number;
-  /** Time the handler waited for PUBACKs with its window of parts full. */
-  ack_wait_s: number;
+  /** Time the handler waited for PUBACKs with its window of parts full (in process only; null with the worker). */
+  ack_wait_s: number | null;
   /** Rows the done replies counted, and the messages and payload bytes published (parts and done replies). */
   rows: number;
   messages: number;
@@ -109,6 +117,24 @@ async function child(cfg: ChildConfig): Promise<void> {
     },
   );
   const window = Number(process.env.BENCH_CDR_PART_WINDOW ?? 0);
+  // As the agent runs it: pages in the CDR query worker process (dist/cdr-worker.js, V8 defaults), parts published
+  // here; BENCH_CDR_IN_PROCESS=1 runs them in this process instead (with its service flags).
+  const inProcess = Boolean(process.env.BENCH_CDR_IN_PROCESS);
+  const worker = inProcess
+    ? undefined
+    : new CdrWorker({
+        setup: {
+          db: db.settings,
+          cdrDb: cfg.cdrDb,
+          cdrTable: 'cdr',
+          maxRows: CDR_QUERY_MAX_LIMIT,
+          ...(window > 0 ? { partWindow: window } : {}),
+        },
+        script: join(process.cwd(), 'dist', 'cdr-worker.js'),
+        ...(process.env.BENCH_CDR_WORKER_FLAGS !== undefined
+          ? { execArgv: process.env.BENCH_CDR_WORKER_FLAGS.split(' ').filter(Boolean) }
+          : {}),
+      });
   const handler = createCdrQueryCommand({
     db,
     cdrDb: cfg.cdrDb,
@@ -117,6 +143,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     log: stats,
     clock: systemClock,
     ...(window > 0 ? { partWindow: window } : {}),
+    ...(worker ? { worker } : {}),
   });
   await db.ping();
   const idleRss = Math.round(process.memoryUsage().rss / 1024 / 1024);
@@ -156,12 +183,19 @@ async function child(cfg: ChildConfig): Promise<void> {
     cursor = result.next_cursor;
   }
   const cpu = process.cpuUsage(cpu0);
+  const own = Math.round(process.resourceUsage().maxRSS / 1024);
+  const workerPeak = worker ? procPeakRssMb(worker.pid) : 0;
+  const workerCpu = worker ? procCpuS(worker.pid) : 0;
+  await worker?.close();
   const report: ChildReport = {
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peak_rss_mb: own + workerPeak,
+    agent_peak_rss_mb: own,
+    worker_peak_rss_mb: workerPeak,
     idle_rss_mb: idleRss,
-    cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    cpu_s: +((cpu.user + cpu.system) / 1e6 + workerCpu).toFixed(2),
+    worker_cpu_s: workerCpu,
     parts,
-    ack_wait_s: +(ackWaitMs / 1000).toFixed(2),
+    ack_wait_s: worker ? null : +(ackWaitMs / 1000).toFixed(2),
     rows,
     messages: published,
     bytes: publishedBytes,
@@ -170,6 +204,17 @@ async function child(cfg: ChildConfig): Promise<void> {
   await Promise.race([session.stop(), new Promise((r) => setTimeout(r, 2000))]);
   await db.close();
   process.exit(0);
+}
+
+/** Peak RSS (VmHWM) of a running process in MB, from /proc (Linux); 0 when unknown. */
+function procPeakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** CPU seconds (user + system) a running process has used so far, from /proc (Linux); 0 when unknown. */
@@ -469,6 +514,9 @@ async function streamRun(
     agent_cpu_s: report.cpu_s,
     agent_rows_per_cpu_s: Math.round(report.rows / Math.max(0.01, report.cpu_s)),
     agent_ack_wait_s: report.ack_wait_s,
+    agent_peak_rss_mb: report.agent_peak_rss_mb,
+    worker_peak_rss_mb: report.worker_peak_rss_mb,
+    worker_cpu_s: report.worker_cpu_s,
     subscriber_cpu_s: got.cpu_s,
     broker_cpu_s: +brokerCpu.toFixed(2),
     db_server_cpu_s: +serverCpu.toFixed(2),
@@ -557,7 +605,7 @@ async function main(): Promise<void> {
         ratio,
       });
       log(
-        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (${r.agent_rows_per_cpu_s} rows/CPU-s; ${r.agent_ack_wait_s} s awaiting PUBACKs), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}, MariaDB server ${r.db_server_cpu_s} (baseline: client ${bl.cpu_s}, server ${bl.server_cpu_s})`,
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (agent ${r.agent_peak_rss_mb} + query worker ${r.worker_peak_rss_mb}; ${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (query worker ${r.worker_cpu_s}; ${r.agent_rows_per_cpu_s} rows/CPU-s${r.agent_ack_wait_s === null ? '' : `; ${r.agent_ack_wait_s} s awaiting PUBACKs`}), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}, MariaDB server ${r.db_server_cpu_s} (baseline: client ${bl.cpu_s}, server ${bl.server_cpu_s})`,
       );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets (unless --only)
@@ -592,6 +640,9 @@ async function main(): Promise<void> {
           agent_cpu_s: r.agent_cpu_s,
           agent_rows_per_cpu_s: r.agent_rows_per_cpu_s,
           agent_ack_wait_s: r.agent_ack_wait_s,
+          agent_peak_rss_mb: r.agent_peak_rss_mb,
+          worker_peak_rss_mb: r.worker_peak_rss_mb,
+          worker_cpu_s: r.worker_cpu_s,
           broker_cpu_s: r.broker_cpu_s,
           subscriber_cpu_s: r.subscriber_cpu_s,
           db_server_cpu_s: r.db_server_cpu_s,

@@ -4,7 +4,12 @@
  * second time. It must hold one valid JSON value; JSON.stringify of a RawJson gives the same value (toJSON).
  */
 export class RawJson {
-  constructor(readonly json: string | Buffer) {}
+  constructor(
+    readonly json: string | Buffer,
+    /** Bytes of `json`'s memory just before and after it that the receiver may overwrite, to wrap the JSON (an
+     * envelope around it) without copying it. */
+    readonly room?: { before: number; after: number },
+  ) {}
 
   /** The JSON text. */
   toString(): string {

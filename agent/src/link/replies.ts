@@ -87,11 +87,19 @@ export class ReplyChannel {
   }
 
   /** Part `n` around JSON already serialized: partReply's last member is data, so `{…,"data":null}` with the
-   * JSON in place of `null` (as text, or as bytes when the JSON is bytes). */
+   * JSON in place of `null` — as text, or as bytes: written around the JSON in place when it leaves room. */
   private rawPart(n: number, data: RawJson): string | Buffer {
     const head = JSON.stringify(partReply(this.id, n, null)).slice(0, -'null}'.length);
-    if (typeof data.json === 'string') return `${head}${data.json}}`;
-    return Buffer.concat([Buffer.from(head), data.json, CLOSE_BRACE]);
+    const json = data.json;
+    if (typeof json === 'string') return `${head}${json}}`;
+    const h = Buffer.byteLength(head);
+    if (data.room && data.room.before >= h && data.room.after >= 1) {
+      const whole = Buffer.from(json.buffer, json.byteOffset - h, h + json.length + 1);
+      whole.write(head, 0, h, 'utf8');
+      whole[h + json.length] = 0x7d; // }
+      return whole;
+    }
+    return Buffer.concat([Buffer.from(head), json, CLOSE_BRACE]);
   }
 
   /** Sends the final reply for a handler's result: `done` after parts, else a single ok. */

@@ -2,6 +2,11 @@ import { gzipSync } from 'node:zlib';
 import { PbxlinkError } from '../../core/errors';
 import { RawJson } from '../../core/raw-json';
 
+/** Bytes left free before and after a plain part's data in its buffer: room for the reply envelope
+ * (`{"v":1,"id":…,"ok":true,"part":n,"data":` with an id of up to 128 characters, escaped) and its `}`. */
+const ROOM_BEFORE = 1024;
+const ROOM_AFTER = 1;
+
 /** One row as JSON text and its UTF-8 byte length (a JsonRow of freepbx/json-rows). */
 export interface RowText {
   readonly json: string;
@@ -123,9 +128,9 @@ export class CdrPartWriter {
     } else {
       let buf = this.partBuf;
       if (!buf) {
-        buf = this.spare.pop() ?? Buffer.allocUnsafe(this.limit);
+        buf = this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
         this.partBuf = buf;
-        this.off = buf.write('{"rows":[', 0, 'latin1');
+        this.off = ROOM_BEFORE + buf.write('{"rows":[', ROOM_BEFORE, 'latin1');
       }
       if (this.count > 0) buf[this.off++] = 0x2c; // ,
       // ASCII text (bytes === length) is copied as is; other text is encoded
@@ -149,7 +154,7 @@ export class CdrPartWriter {
     const buf = this.partBuf as Buffer;
     this.partBuf = undefined; // the sink may keep it until the part is acknowledged: then it is reused
     const end = this.off + buf.write(`]${this.tail}`, this.off, 'utf8');
-    await this.send(buf.subarray(0, end), this.base + bytes, buf);
+    await this.send(buf.subarray(ROOM_BEFORE, end), this.base + bytes, buf);
   }
 
   /** Sends what is buffered and waits until every part is acknowledged. */
@@ -205,7 +210,10 @@ export class CdrPartWriter {
   private async send(data: string | Buffer, bytes: number, reusable?: Buffer): Promise<void> {
     this.parts++;
     this.sentBytes += bytes;
-    const acked = this.sink.part(new RawJson(data));
+    // a part in a buffer of ours leaves room around it, for the reply envelope to be written in place
+    const acked = this.sink.part(
+      reusable ? new RawJson(data, { before: ROOM_BEFORE, after: ROOM_AFTER }) : new RawJson(data),
+    );
     // observed when awaited below; never an unhandled rejection meanwhile
     acked.then(() => reusable && this.spare.push(reusable)).catch(() => {});
     this.inflight.push(acked);

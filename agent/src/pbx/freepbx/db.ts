@@ -150,6 +150,12 @@ export class FreepbxDb {
 
   constructor(private readonly opts: DbOptions) {}
 
+  /** The connection settings (without the logger), e.g. for a worker process that opens its own pool. */
+  get settings(): Omit<DbOptions, 'log'> {
+    const { log: _log, ...rest } = this.opts;
+    return rest;
+  }
+
   private getPool(): mysql.Pool {
     if (this.closed) throw new PbxlinkError('unavailable', 'database pool closed', { retryable: false });
     if (!this.pool) {

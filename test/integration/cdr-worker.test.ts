@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
+import { CdrWorker } from '../../agent/src/pbx/cdr/worker-client';
+import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
+import { createTestDatabases, seedCdr, type TestDatabases } from '../helpers/mariadb';
+import { freePort } from '../helpers/ports';
+import { collectingContext, rowsAsObjects } from '../unit/cdr/collect-context';
+
+/** Is a process with this pid alive? */
+const alive = (pid: number | undefined) => {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (what: () => boolean, ms = 5000) => {
+  for (const end = Date.now() + ms; !what(); ) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/** cdr.query pages run in the worker process (query-worker.ts, here through tsx) against the real MariaDB. */
+describe('CDR query worker process', () => {
+  let t: TestDatabases;
+  let db: FreepbxDb;
+  const workers: CdrWorker[] = [];
+  const worker = (over: Partial<ConstructorParameters<typeof CdrWorker>[0]> = {}) => {
+    const w = new CdrWorker({
+      setup: { db: db.settings, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000 },
+      ...over,
+    });
+    workers.push(w);
+    return w;
+  };
+
+  beforeAll(async () => {
+    t = await createTestDatabases({ cdr: 'freepbx-2.11' });
+    await seedCdr(t.cdrDb, { count: 3000 });
+    db = new FreepbxDb({ host: t.host, port: t.port, user: 'root', connectionLimit: 2 });
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.close();
+    await db?.close();
+    await t?.drop();
+  });
+
+  test('pages through the worker equal the pages run in process, in both formats', async () => {
+    const w = worker();
+    const deps = { db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000 };
+    const viaWorker = createCdrQueryCommand({ ...deps, worker: w });
+    const inProcess = createCdrQueryCommand(deps);
+    for (const format of ['objects', 'rows'] as const) {
+      const args = { limit: 1200, format, order: 'desc' as const, status: 'ANSWERED' as const };
+      const a = collectingContext();
+      const b = collectingContext();
+      const ra = await viaWorker.handle(args, a);
+      const rb = await inProcess.handle(args, b);
+      expect(ra).toEqual(rb);
+      expect(a.parts.map((p) => p.data)).toEqual(b.parts.map((p) => p.data));
+      expect(rowsAsObjects(a.parts).length).toBeGreaterThan(0);
+    }
+    expect(alive(w.pid)).toBe(true);
+  });
+
+  test('bad arguments are invalid_args from the worker, and it keeps serving', async () => {
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: worker() });
+    await expect(h.handle({ limit: 5001 }, collectingContext())).rejects.toMatchObject({
+      code: 'invalid_args',
+      message: expect.stringContaining('limit'),
+    });
+    await expect(h.handle({ cursor: 'not-a-cursor!' }, collectingContext())).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
+    const ok = await h.handle({ limit: 10 }, collectingContext());
+    expect(ok).toMatchObject({ count: 10 });
+  });
+
+  test('an unreachable database is unavailable (retryable), as in process', async () => {
+    const port = await freePort();
+    const w = new CdrWorker({
+      setup: { db: { host: '127.0.0.1', port, user: 'root' }, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 10 },
+    });
+    workers.push(w);
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 10, worker: w });
+    await expect(h.handle({ limit: 5 }, collectingContext())).rejects.toMatchObject({
+      code: 'unavailable',
+      retryable: true,
+    });
+  });
+
+  test('an aborted query stops with an error, and the next one runs', async () => {
+    const w = worker();
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
+    const slow = collectingContext({ delayMs: 30, maxPayloadBytes: 2000 }); // many small parts, slowly
+    const pending = h.handle({ limit: 3000 }, slow);
+    await until(() => slow.parts.length >= 2);
+    slow.abort();
+    await expect(pending).rejects.toBeInstanceOf(Error);
+    const partsAtAbort = slow.parts.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(slow.parts.length).toBeLessThanOrEqual(partsAtAbort + 1); // no part after the abort (one in flight)
+    await expect(h.handle({ limit: 20 }, collectingContext())).resolves.toMatchObject({ count: 20 });
+  });
+
+  test('a worker that dies mid-query fails that query (internal); the next query starts a new one', async () => {
+    const w = worker();
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
+    const slow = collectingContext({ delayMs: 30, maxPayloadBytes: 2000 });
+    const pending = h.handle({ limit: 3000 }, slow);
+    await until(() => slow.parts.length >= 1);
+    const first = w.pid;
+    process.kill(first as number, 'SIGKILL');
+    await expect(pending).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringContaining('worker exited'),
+    });
+    await expect(h.handle({ limit: 20 }, collectingContext())).resolves.toMatchObject({ count: 20 });
+    expect(w.pid).not.toBe(first);
+  });
+
+  test('the worker exits after idling, and comes back for the next query', async () => {
+    const w = worker({ idleMs: 300 });
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
+    await h.handle({ limit: 5 }, collectingContext());
+    const pid = w.pid;
+    expect(alive(pid)).toBe(true);
+    await until(() => !alive(pid));
+    expect(w.pid).toBeUndefined();
+    await expect(h.handle({ limit: 5 }, collectingContext())).resolves.toMatchObject({ count: 5 });
+    expect(alive(w.pid)).toBe(true);
+  });
+});
