@@ -3,7 +3,8 @@
 // real Mosquitto to the consumer client (downloadRecording, the code behind `pbxctl recording get`), against a
 // plain TCP copy of the same file over loopback measured in the same run (issue 7 benchmark). The agent's RSS is
 // read from /proc/<pid>/status (VmRSS) every 50 ms: rss_growth_mb = peak RSS during a transfer − RSS just
-// before it, worst of three rounds. `--agent-flags="…"` passes extra node flags to the agent (memory experiments).
+// before it, worst of three rounds. The agent is started as the service starts it: the Node flags and environment of
+// packaging/sysconfig/pbxlink; `--agent-flags="…"` adds node flags after those (experiments).
 // Ends with one JSON line (DESIGN.md "Benchmarks").
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -17,6 +18,7 @@ import { PbxlinkClient } from '../../protocol/src/client/client';
 import { downloadRecording } from '../../protocol/src/client/transfer';
 import { publicJwk } from '../../protocol/src/signing';
 import { startMosquitto } from '../helpers/mosquitto';
+import { serviceLaunch } from '../helpers/service-env';
 import { fileSha256, writeWav } from '../integration/recordings-harness';
 import { startAmiSimulator } from '../sim/server';
 import { ProcSampler } from './event-latency-proc';
@@ -62,9 +64,13 @@ async function startAgent(
   );
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PBXLINK_')) env[k] = v;
-  const flags = (process.argv.find((a) => a.startsWith('--agent-flags='))?.slice(14) ?? '')
-    .split(/\s+/)
-    .filter(Boolean);
+  const service = serviceLaunch();
+  const flags = [
+    ...service.nodeFlags,
+    ...(process.argv.find((a) => a.startsWith('--agent-flags='))?.slice(14) ?? '')
+      .split(/\s+/)
+      .filter(Boolean),
+  ];
   const watcher = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
   let online = false;
   watcher.on('message', (topic, payload) => {
@@ -75,6 +81,7 @@ async function startAgent(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...env,
+      ...service.env,
       PBXLINK_AGENT_ID: AGENT,
       PBXLINK_BROKER_URL: brokerUrl,
       PBXLINK_AMI_URL: `ami://admin:amp111@127.0.0.1:${amiPort}`,
@@ -121,7 +128,9 @@ async function main(): Promise<void> {
   const broker = await startMosquitto({ maxQueuedMessages: 100_000 });
   const sim = await startAmiSimulator({ dialect: '13', speed: 0, authFailDelayMs: 10 });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  log('starting the agent process (dist/pbxlink.js run) and waiting for its birth');
+  log(
+    `starting the agent process (node ${serviceLaunch().nodeFlags.join(' ')} dist/pbxlink.js run, flags from packaging/sysconfig/pbxlink) and waiting for its birth`,
+  );
   const { agent, sampler, tail } = await startAgent(base, broker.url, sim.port, publicKey);
   const baseRss = sampler.rssMb() * 1024 * 1024;
   try {
