@@ -11,8 +11,41 @@ export interface InboundMessage {
   properties?: IPublishPacket['properties'];
 }
 
-/** Most messages a subscription buffers for a slow reader; older ones are dropped past it (counted in `dropped`). */
+/** Most messages a subscription buffers for a slow reader; older ones are dropped past it (counted in `dropped`).
+ * A safety net: the client stops reading from the broker long before (PAUSE_AT). */
 export const MAX_BUFFERED_MESSAGES = 10_000;
+
+/** With this many messages unread, the client stops taking packets from the broker (the broker queues them,
+ * within its own limits) until the reader is down to RESUME_AT: a slow reader holds little memory here. */
+export const PAUSE_AT = 64;
+export const RESUME_AT = 16;
+
+/** The subscriptions of each client, consulted by the one handleMessage hook installed on it. */
+const subscriptionsOf = new WeakMap<MqttClient, Set<MessageSubscription>>();
+
+/**
+ * mqtt.js calls `handleMessage` for each incoming PUBLISH after its 'message' event, and takes the next packet
+ * from the socket (and sends the PUBACK) only when its callback runs: holding the callback while a subscription
+ * of this client is full is the backpressure. One hook per client, for all its subscriptions: while one is held,
+ * the client's other packets wait too (other subscriptions, PUBACKs, PINGRESP — a reader stalled for longer than
+ * the keep-alive loses the connection, and the client reconnects).
+ */
+function hookClient(client: MqttClient): Set<MessageSubscription> {
+  let subs = subscriptionsOf.get(client);
+  if (subs) return subs;
+  const own = new Set<MessageSubscription>();
+  subs = own;
+  subscriptionsOf.set(client, own);
+  const previous = client.handleMessage.bind(client);
+  client.handleMessage = (packet, callback) => {
+    previous(packet, (err?: Error) => {
+      if (err) return callback(err);
+      for (const sub of own) if (sub.holdFor(packet.topic, () => callback())) return;
+      callback();
+    });
+  };
+  return own;
+}
 
 /**
  * Messages matching a set of topic filters, as an async iterator. `open()` subscribes (QoS 1) and resolves after
@@ -24,6 +57,8 @@ export class MessageSubscription implements AsyncIterableIterator<InboundMessage
   private readonly queue: InboundMessage[] = [];
   private waiter: ((r: IteratorResult<InboundMessage>) => void) | undefined;
   private closed = false;
+  /** The client's next packet, held while this subscription's reader is behind (see hookClient). */
+  private held: (() => void) | undefined;
   private readonly onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     if (this.closed || !this.filters.some((f) => topicMatches(f, topic))) return;
     const msg: InboundMessage = {
@@ -53,8 +88,30 @@ export class MessageSubscription implements AsyncIterableIterator<InboundMessage
     readonly filters: readonly string[],
   ) {}
 
+  /** Messages received and not read yet. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /** Holds `resume` (the client's next packet) while `topic` is this subscription's and its reader is PAUSE_AT
+   * messages behind; true when held. */
+  holdFor(topic: string, resume: () => void): boolean {
+    if (this.closed || this.queue.length < PAUSE_AT || !this.filters.some((f) => topicMatches(f, topic))) {
+      return false;
+    }
+    this.held = resume;
+    return true;
+  }
+
+  private release(): void {
+    const r = this.held;
+    this.held = undefined;
+    r?.();
+  }
+
   /** Subscribes to every filter at QoS 1 and waits for the broker's acknowledgement. */
   async open(): Promise<this> {
+    hookClient(this.client).add(this);
     this.client.on('message', this.onMessage);
     this.client.on('close', this.onClose);
     let granted: { topic: string; qos: number }[];
@@ -87,6 +144,7 @@ export class MessageSubscription implements AsyncIterableIterator<InboundMessage
   /** The next message, or done once closed. */
   next(): Promise<IteratorResult<InboundMessage>> {
     const m = this.queue.shift();
+    if (this.held && this.queue.length <= RESUME_AT) this.release();
     if (m) return Promise.resolve({ value: m, done: false });
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
@@ -108,6 +166,8 @@ export class MessageSubscription implements AsyncIterableIterator<InboundMessage
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    subscriptionsOf.get(this.client)?.delete(this);
+    this.release();
     this.client.off('message', this.onMessage);
     this.client.off('close', this.onClose);
     this.queue.length = 0;
