@@ -134,3 +134,34 @@ describe('CDR query worker process', () => {
     expect(alive(w.pid)).toBe(true);
   });
 });
+
+describe('CDR query worker when the agent dies', () => {
+  test('the worker exits when its parent is killed (no orphan left reading the database)', async () => {
+    const { spawn } = await import('node:child_process');
+    const t = await createTestDatabases({ cdr: 'freepbx-2.11' });
+    try {
+      await seedCdr(t.cdrDb, { count: 2000 });
+      // a parent that starts a worker, reports its pid, then waits to be killed
+      const script = `
+        import { CdrWorker } from ${JSON.stringify(new URL('../../agent/src/pbx/cdr/worker-client.ts', import.meta.url).pathname)};
+        const w = new CdrWorker({ setup: { db: { host: '127.0.0.1', port: ${t.port}, user: 'root' }, cdrDb: ${JSON.stringify(t.cdrDb)}, cdrTable: 'cdr', maxRows: 5000 } });
+        const sink = { maxPayloadBytes: 2000, part: () => new Promise(() => {}) }; // never acknowledged: the query stays open
+        void w.run({ limit: 2000 }, sink).catch(() => {});
+        const wait = setInterval(() => { if (w.pid) { clearInterval(wait); console.log(w.pid); } }, 10);
+        setInterval(() => {}, 1000);
+      `;
+      const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const pid = await new Promise<number>((resolve, reject) => {
+        parent.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        parent.once('exit', (c) => reject(new Error(`parent exited early (${c})`)));
+      });
+      await until(() => alive(pid));
+      parent.kill('SIGKILL');
+      await until(() => !alive(pid), 10_000);
+    } finally {
+      await t.drop();
+    }
+  });
+});
