@@ -4,7 +4,7 @@
  * the table's default columns without recordingfile, and a cursor walk over the unindexed table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { type CdrRow, cdrRow, createTestDatabases, seedCdr, type TestDatabases } from '../helpers/mariadb';
 import { useProcesses } from '../helpers/process';
 
@@ -26,10 +26,9 @@ afterAll(async () => {
 });
 
 function pbxctl(args: string[]) {
-  return procs.runNode(
-    ['dist/pbxctl.js', 'cdr', pbx.agentId, '--broker', pbx.broker.url, '--key', pbx.key.keyFile, ...args],
-    { timeoutMs: 60_000 },
-  );
+  return procs.runNode(pbxctlArgv(pbx, ['cdr'], args, { key: { file: pbx.key.keyFile }, timeoutS: null }), {
+    timeoutMs: 60_000,
+  });
 }
 
 const keyOf = (r: Record<string, unknown>) => `${r.calldate}|${r.uniqueid}|${r.src}|${r.channel}`;

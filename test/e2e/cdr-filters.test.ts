@@ -4,7 +4,7 @@
  * cursor; the wire forms (rows arrays, gzip) decoded to the same rows; invalid flags; an error reply.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { type CdrRow, cdrRow, seedCdr } from '../helpers/mariadb';
 import { useProcesses } from '../helpers/process';
 
@@ -24,23 +24,7 @@ afterAll(async () => {
 
 /** `pbxctl cdr AGENT ARGS…` with the test key. */
 function pbxctl(args: string[]) {
-  return procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'cdr',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--kid',
-      pbx.key.kid,
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { timeoutMs: 60_000 },
-  );
+  return procs.runNode(pbxctlArgv(pbx, ['cdr'], args), { timeoutMs: 60_000 });
 }
 
 interface Query {

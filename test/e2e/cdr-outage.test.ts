@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import {
   cdrRow,
   createTestDatabases,
@@ -44,18 +44,7 @@ afterAll(async () => {
   await priv?.destroy();
 });
 
-const cli = (args: string[]) => [
-  'dist/pbxctl.js',
-  'cdr',
-  pbx.agentId,
-  '--broker',
-  pbx.broker.url,
-  '--key',
-  pbx.key.keyFile,
-  '--timeout',
-  '20',
-  ...args,
-];
+const cli = (args: string[]) => pbxctlArgv(pbx, ['cdr'], args, { key: { file: pbx.key.keyFile } });
 
 describe('the CDR database goes away during a query', () => {
   it('mid-query stop → unavailable; down → unavailable; back → complete answers', async () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { type CdrRow, cdrRow, seedCdr } from '../helpers/mariadb';
 import { useProcesses } from '../helpers/process';
 
@@ -33,21 +33,9 @@ afterAll(async () => {
 });
 
 function pbxctl(args: string[]) {
-  return procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'cdr',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { timeoutMs: 60_000 },
-  );
+  return procs.runNode(pbxctlArgv(pbx, ['cdr'], args, { key: { file: pbx.key.keyFile } }), {
+    timeoutMs: 60_000,
+  });
 }
 
 /** A small RFC 4180 reader: records of fields; quoted fields may hold `""`, `,`, CR and LF. */

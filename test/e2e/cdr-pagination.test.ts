@@ -4,7 +4,7 @@
  * and an inserted row at most once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { type CdrRow, cdrRow, seedCdr, sqlDateTime } from '../helpers/mariadb';
 import { useProcesses } from '../helpers/process';
 
@@ -36,23 +36,9 @@ const keyOf = (r: Record<string, unknown>) => `${r.calldate}|${r.uniqueid}`;
 /** Runs `pbxctl cdr --all` while rows are inserted in batches until it exits; returns the rows it printed. */
 async function walkWhileInserting(extra: string[]): Promise<Record<string, unknown>[]> {
   const p = procs.node(
-    [
-      'dist/pbxctl.js',
-      'cdr',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--timeout',
-      '20',
-      '--all',
-      '--limit',
-      '50',
-      '--format',
-      'jsonl',
-      ...extra,
-    ],
+    pbxctlArgv(pbx, ['cdr'], ['--all', '--limit', '50', '--format', 'jsonl', ...extra], {
+      key: { file: pbx.key.keyFile },
+    }),
     {},
   );
   let running = true;
@@ -123,22 +109,9 @@ describe('pbxctl cdr --all over a table receiving inserts', () => {
 
 describe('pbxctl cdr --all interrupted', () => {
   it('Ctrl-C: exit 130, the summary and a cursor that resumes the walk with no row missing', async () => {
-    const base = [
-      'dist/pbxctl.js',
-      'cdr',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--timeout',
-      '20',
-      '--all',
-      '--limit',
-      '20',
-      '--format',
-      'jsonl',
-    ];
+    const base = pbxctlArgv(pbx, ['cdr'], ['--all', '--limit', '20', '--format', 'jsonl'], {
+      key: { file: pbx.key.keyFile },
+    });
     const p = procs.node([...base, '--progress']);
     await p.waitForLine(/ rows {2}page (?!1 )\d+ /, 30_000, 'stderr');
     p.child.kill('SIGINT');

@@ -12,7 +12,7 @@ import { queryCdr } from '../../protocol/src/client/cdr';
 import { PbxlinkClient } from '../../protocol/src/client/client';
 import { CommandFailedError } from '../../protocol/src/client/replies';
 import { generateKeyPair, publicJwk, signCommand } from '../../protocol/src/signing';
-import { startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import { pbxctlArgv, startTestPbx, type TestPbx } from '../helpers/agent-harness';
 import { type CdrRow, cdrRow, seedCdr, tableFingerprint } from '../helpers/mariadb';
 import { useProcesses } from '../helpers/process';
 
@@ -134,20 +134,12 @@ describe('cdr.query guards against the agent process', () => {
   it('pbxctl cdr passes hostile patterns through as plain text: nothing matches, exit 0, table intact', async () => {
     const before = await tableFingerprint(pbx.dbs.conn, pbx.dbs.cdrDb);
     for (const inj of INJECTIONS.slice(0, 4)) {
-      const r = await procs.runNode([
-        'dist/pbxctl.js',
-        'cdr',
-        pbx.agentId,
-        '--broker',
-        pbx.broker.url,
-        '--key',
-        pbx.key.keyFile,
-        '--format',
-        'jsonl',
-        '--field',
-        'src',
-        `--pattern=${inj}`,
-      ]);
+      const r = await procs.runNode(
+        pbxctlArgv(pbx, ['cdr'], ['--format', 'jsonl', '--field', 'src', `--pattern=${inj}`], {
+          key: { file: pbx.key.keyFile },
+          timeoutS: null,
+        }),
+      );
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^done: 0 rows in 1 page\(s\)/m);
@@ -156,17 +148,9 @@ describe('cdr.query guards against the agent process', () => {
   });
 
   it('a key without cdr:read: pbxctl cdr exits 1 with forbidden, no row printed', async () => {
-    const r = await procs.runNode([
-      'dist/pbxctl.js',
-      'cdr',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      reader.keyFile,
-      '--format',
-      'jsonl',
-    ]);
+    const r = await procs.runNode(
+      pbxctlArgv(pbx, ['cdr'], ['--format', 'jsonl'], { key: { file: reader.keyFile }, timeoutS: null }),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error forbidden: /m);

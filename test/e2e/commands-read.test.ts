@@ -9,7 +9,13 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../agent/src/link/audit';
 import { signCommand } from '../../protocol/src/signing';
-import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  type Consumer,
+  connectConsumer,
+  pbxctlArgv,
+  startTestPbx,
+  type TestPbx,
+} from '../helpers/agent-harness';
 import { useProcesses } from '../helpers/process';
 
 const procs = useProcesses();
@@ -34,24 +40,9 @@ afterAll(async () => {
 
 /** `pbxctl send AGENT CMD ARGS…` with the test key; returns exit code and output. */
 function pbxctl(cmd: string, extra: string[] = []) {
-  return procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'send',
-      pbx.agentId,
-      cmd,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--kid',
-      pbx.key.kid,
-      '--timeout',
-      '15',
-      ...extra,
-    ],
-    { timeoutMs: 30_000 },
-  );
+  return procs.runNode(pbxctlArgv(pbx, ['send'], extra, { positional: [cmd], timeoutS: 15 }), {
+    timeoutMs: 30_000,
+  });
 }
 
 describe('commands to the agent process', () => {

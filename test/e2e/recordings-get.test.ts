@@ -9,7 +9,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, write
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavHeader } from '../../agent/src/recordings/audio-info';
-import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  type Consumer,
+  connectConsumer,
+  pbxctlArgv,
+  startTestPbx,
+  type TestPbx,
+} from '../helpers/agent-harness';
 import { useProcesses } from '../helpers/process';
 
 const procs = useProcesses();
@@ -41,25 +47,7 @@ afterAll(async () => {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function recordingGet(args: string[]) {
-  return procs.runNode(
-    [
-      'dist/pbxctl.js',
-      'recording',
-      'get',
-      pbx.agentId,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      pbx.key.keyFile,
-      '--kid',
-      pbx.key.kid,
-      '--timeout',
-      '20',
-      '-q',
-      ...args,
-    ],
-    { timeoutMs: 60_000 },
-  );
+  return procs.runNode(pbxctlArgv(pbx, ['recording', 'get'], ['-q', ...args]), { timeoutMs: 60_000 });
 }
 
 describe('recordings on the agent process', () => {

@@ -6,7 +6,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Consumer, connectConsumer, startTestPbx, type TestPbx } from '../helpers/agent-harness';
+import {
+  type Consumer,
+  connectConsumer,
+  pbxctlArgv,
+  startTestPbx,
+  type TestPbx,
+} from '../helpers/agent-harness';
 import { useProcesses } from '../helpers/process';
 import { fileSha256, writeWav } from '../integration/recordings-harness';
 
@@ -44,24 +50,7 @@ describe('recording transfer across a broker outage (agent process)', () => {
   it('the broker killed mid-transfer: pbxctl resumes from an offset and the file is byte-for-byte equal', async () => {
     const out = join(pbx.dir, 'resumed.wav');
     const run = procs.runNode(
-      [
-        'dist/pbxctl.js',
-        'recording',
-        'get',
-        pbx.agentId,
-        '--broker',
-        pbx.broker.url,
-        '--key',
-        pbx.key.keyFile,
-        '--kid',
-        pbx.key.kid,
-        '--timeout',
-        '20',
-        '--name',
-        `/${DAY}/${NAME}`,
-        '-o',
-        out,
-      ],
+      pbxctlArgv(pbx, ['recording', 'get'], ['--name', `/${DAY}/${NAME}`, '-o', out]),
       { timeoutMs: 120_000 },
     );
     const deadline = Date.now() + 30_000;

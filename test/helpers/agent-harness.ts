@@ -192,6 +192,31 @@ export function addTrustedKey(pbx: TestPbx, kid: string, scopes: string[]): Test
   return { kid, file };
 }
 
+/**
+ * The node argv of `pbxctl WORDS… AGENT POSITIONAL… --broker URL --key FILE [--kid KID] [--timeout S] ARGS…`
+ * (the built dist/pbxctl.js) against the test PBX, with its admin key unless `key` is given (`kid` left out when
+ * the key has none: pbxctl then takes it from the file name). `timeoutS: null` leaves pbxctl's own default.
+ */
+export function pbxctlArgv(
+  pbx: TestPbx,
+  words: string[],
+  args: string[] = [],
+  opts: { positional?: string[]; key?: { file: string; kid?: string }; timeoutS?: number | null } = {},
+): string[] {
+  const key = opts.key ?? { file: pbx.key.keyFile, kid: pbx.key.kid };
+  const timeout = opts.timeoutS === undefined ? 20 : opts.timeoutS;
+  return [
+    'dist/pbxctl.js',
+    ...words,
+    pbx.agentId,
+    ...(opts.positional ?? []),
+    ...['--broker', pbx.broker.url, '--key', key.file],
+    ...(key.kid ? ['--kid', key.kid] : []),
+    ...(timeout === null ? [] : ['--timeout', String(timeout)]),
+    ...args,
+  ];
+}
+
 /** Runs `pbxctl send AGENT CMD ARGS` (the built dist/pbxctl.js) with the admin key or `key`; returns the
  * exit code, stdout parsed as JSON when it is, and the raw output. */
 export async function pbxctlSend(
@@ -204,24 +229,9 @@ export async function pbxctlSend(
   args: string[],
   key?: TestKey,
 ): Promise<{ code: number | null; data: any; stdout: string; stderr: string }> {
-  const r = await runNode(
-    [
-      'dist/pbxctl.js',
-      'send',
-      pbx.agentId,
-      cmd,
-      '--broker',
-      pbx.broker.url,
-      '--key',
-      key?.file ?? pbx.key.keyFile,
-      '--kid',
-      key?.kid ?? pbx.key.kid,
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { timeoutMs: 40_000 },
-  );
+  const r = await runNode(pbxctlArgv(pbx, ['send'], args, { positional: [cmd], ...(key ? { key } : {}) }), {
+    timeoutMs: 40_000,
+  });
   let data: any;
   try {
     data = JSON.parse(r.stdout);
