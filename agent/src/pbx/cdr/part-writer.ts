@@ -181,13 +181,13 @@ export class CdrPartWriter {
     const raw = this.rawBuf as Buffer;
     const from = (this.starts[i] as number) - 1; // the `[` or `,` before row i
     const end = j < this.starts.length ? (this.starts[j] as number) - 1 : this.rawOff; // the `,` after row j-1
+    // Each call sets both ends of its own range before compressing it, so a split (halves left to right) needs no
+    // separator put back.
     raw[from] = 0x5b; // [
     raw[end] = 0x5d; // ]
     // Synchronous on purpose: one batch (≤ 8 parts of raw JSON) at a time on the main thread, so zlib's buffers
     // are not spread over the libuv pool threads' malloc arenas (higher peak RSS with async gzip in bench cdr-query).
     const b64 = gzipSync(raw.subarray(from, end + 1), { level: 1 }).toString('base64'); // fastest: CPU is the limit
-    if (i > 0) raw[from] = 0x2c; // the separators back, for a split
-    if (j < this.starts.length) raw[end] = 0x2c;
     this.ratio = Math.max(0.02, b64.length / (end + 1 - from));
     if (this.base + b64.length > this.limit) {
       if (j - i === 1) {
