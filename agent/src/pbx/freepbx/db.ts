@@ -227,74 +227,35 @@ export class FreepbxDb {
   }
 
   /**
-   * Streams the rows of a SELECT from a server-side (unbuffered) result: the socket is paused while the
-   * consumer does not read, so memory stays bounded whatever the row count. Errors arrive as PbxlinkError.
+   * Streams the rows of a SELECT from a server-side (unbuffered) result: eachRow behind a Readable, the
+   * connection paused while the consumer does not read, so memory stays bounded whatever the row count. Errors
+   * arrive as PbxlinkError; destroying the stream early drops its connection.
    */
   stream(sql: string, params?: readonly SqlParam[], opts: StreamOptions = {}): Readable {
-    let conn: mysql.PoolConnection | undefined;
-    let src: Readable | undefined;
+    let wake: (() => void) | undefined;
+    const stop = new AbortController();
     const out = new Readable({
       objectMode: true,
       highWaterMark: opts.highWaterMark ?? 64,
-      read: () => src?.resume(),
+      read: () => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      },
     });
-    let finished = false;
-    let detach = () => {};
-    const finish = (ok: boolean) => {
-      if (finished) return;
-      finished = true;
-      detach();
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (conn) {
-        if (ok) conn.release();
-        else conn.destroy(); // an unfinished result or a broken socket: never give it back to the pool
-      }
-    };
-    const onAbort = () => {
-      finish(false);
-      out.destroy(new PbxlinkError('internal', 'query aborted', { cause: opts.signal?.reason }));
-    };
-    out.on('close', () => finish(false)); // consumer destroyed us early: drop the half-read connection
-    if (opts.signal?.aborted) {
-      queueMicrotask(onAbort);
-      return out;
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    this.connection().then(
-      (c) => {
-        conn = c;
-        if (finished) {
-          finish(false);
-          return;
-        }
-        // mysql2 reports a lost connection during a streamed (callback-less) query only on the connection,
-        // never on the query stream: listen there too, or the reader would wait forever.
-        const onConnError = (e: unknown) => {
-          finish(false);
-          out.destroy(toDbError(e));
-        };
-        c.once('error', onConnError);
-        detach = () => c.removeListener('error', onConnError);
-        src = c
-          .query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray })
-          .stream({ highWaterMark: opts.highWaterMark ?? 64 });
-        src.on('data', (row) => {
-          if (!out.push(row)) src?.pause();
-        });
-        src.on('end', () => {
-          finish(true);
-          out.push(null);
-        });
-        src.on('error', (e) => {
-          finish(false);
-          out.destroy(toDbError(e));
-        });
-      },
-      (e) => {
-        finished = true;
-        out.destroy(toDbError(e));
-      },
-    );
+    out.on('close', () => stop.abort(new Error('stream closed'))); // the consumer stopped reading
+    const caller = opts.signal;
+    const onAbort = () => stop.abort(caller?.reason);
+    if (caller?.aborted) onAbort();
+    else caller?.addEventListener('abort', onAbort, { once: true });
+    this.eachRow(sql, params, { signal: stop.signal, rowsAsArray: opts.rowsAsArray }, (row) => {
+      if (!out.push(row)) return new Promise<void>((resolve) => (wake = resolve));
+    })
+      .then(
+        () => out.push(null),
+        (e: unknown) => out.destroy(e as Error),
+      )
+      .finally(() => caller?.removeEventListener('abort', onAbort));
     return out;
   }
 
