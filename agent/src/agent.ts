@@ -67,16 +67,12 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
   const cdrDb = buildCdrDb(config, log) ?? db;
   // cdr.query pages run in a worker process with V8's optimizing compiler (the daemon runs without it to stay
   // small when idle: docs/install.md); it is started on the first query and closed after 30 s without one.
-  const cdrWorker =
-    cdrDb &&
-    new CdrWorker({
-      setup: {
-        db: cdrDb.settings,
-        cdrDb: config.db.cdr_db,
-        cdrTable: config.db.cdr_table,
-        maxRows: config.commands.cdr_max_rows,
-      },
-    });
+  const cdrSettings = {
+    cdrDb: config.db.cdr_db,
+    cdrTable: config.db.cdr_table,
+    maxRows: config.commands.cdr_max_rows,
+  };
+  const cdrWorker = cdrDb && new CdrWorker({ setup: { db: cdrDb.settings, ...cdrSettings } });
 
   let capabilities: string[] = [];
   const link = buildLink(config, deps, bootId, startedAt, topics, ami, () => capabilities);
@@ -127,14 +123,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
     peers,
     calls,
     sources,
-    cdr: cdrDb && {
-      db: cdrDb,
-      cdrDb: config.db.cdr_db,
-      cdrTable: config.db.cdr_table,
-      maxRows: config.commands.cdr_max_rows,
-      log: log.child({ module: 'cdr' }),
-      worker: cdrWorker,
-    },
+    cdr: cdrDb && { db: cdrDb, ...cdrSettings, log: log.child({ module: 'cdr' }), worker: cdrWorker },
     recordings: recordings.commandDeps,
     extensions: configDeps && { ...configDeps, log: log.child({ module: 'extensions' }) },
     followme: configDeps && {
