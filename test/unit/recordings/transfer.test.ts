@@ -27,6 +27,17 @@ describe('sendChunks', () => {
       const got = new Map<number, Buffer>();
       let inFlight = 0;
       let maxInFlight = 0;
+      // Acknowledgements are held until the window is as full as it can be (not on a timer: under load the file
+      // reads could lag a timed acknowledgement and the window would never fill).
+      const waiting: (() => void)[] = [];
+      let acked = 0;
+      const releaseWhenFull = () => {
+        while (waiting.length > 0 && inFlight >= Math.min(window, 11 - acked)) {
+          inFlight--;
+          acked++;
+          waiting.shift()?.();
+        }
+      };
       const r = await sendChunks({
         path: file,
         size: data.length,
@@ -38,8 +49,10 @@ describe('sendChunks', () => {
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
           got.set(i, Buffer.from(b)); // copy: the sender reuses its buffers after the acknowledgement
-          await new Promise((res) => setTimeout(res, 2));
-          inFlight--;
+          await new Promise<void>((res) => {
+            waiting.push(res);
+            releaseWhenFull();
+          });
         },
       });
       expect(maxInFlight).toBe(Math.min(window, 11));
