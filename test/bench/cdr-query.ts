@@ -12,7 +12,7 @@
 // BENCH_AGENT_NODE_FLAGS (added after the service's flags, e.g. --max-opt=3 or --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
 // BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone), BENCH_CDR_IN_PROCESS=1
 // (pages run in the agent process instead of its CDR query worker), BENCH_CDR_WORKER_FLAGS (the worker's Node flags
-// instead of WORKER_NODE_FLAGS).
+// instead of WORKER_NODE_FLAGS), BENCH_GC_TRACE=1 (the agent side's GCs by kind, on stderr).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -150,6 +150,19 @@ async function child(cfg: ChildConfig): Promise<void> {
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.destroy();
+  const gcStats = new Map<number, { n: number; ms: number }>();
+  if (process.env.BENCH_GC_TRACE) {
+    const { PerformanceObserver } = await import('node:perf_hooks');
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        const k = (e as unknown as { detail: { kind: number } }).detail.kind;
+        const s = gcStats.get(k) ?? { n: 0, ms: 0 };
+        s.n++;
+        s.ms += e.duration;
+        gcStats.set(k, s);
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
   const cpu0 = process.cpuUsage();
   let cursor: string | undefined;
   let parts = 0;
@@ -183,6 +196,10 @@ async function child(cfg: ChildConfig): Promise<void> {
     cursor = result.next_cursor;
   }
   const cpu = process.cpuUsage(cpu0);
+  if (process.env.BENCH_GC_TRACE)
+    process.stderr.write(
+      `agent GC by kind: ${JSON.stringify([...gcStats])} heap ${JSON.stringify(process.memoryUsage())}\n`,
+    );
   const own = Math.round(process.resourceUsage().maxRSS / 1024);
   const workerPeak = worker ? procPeakRssMb(worker.pid) : 0;
   const workerCpu = worker ? procCpuS(worker.pid) : 0;

@@ -48,23 +48,31 @@ describe('CDR query worker process', () => {
     await t?.drop();
   });
 
-  test('pages through the worker equal the pages run in process, in both formats', async () => {
-    const w = worker();
-    const deps = { db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000 };
-    const viaWorker = createCdrQueryCommand({ ...deps, worker: w });
-    const inProcess = createCdrQueryCommand(deps);
-    for (const format of ['objects', 'rows'] as const) {
-      const args = { limit: 1200, format, order: 'desc' as const, status: 'ANSWERED' as const };
-      const a = collectingContext();
-      const b = collectingContext();
-      const ra = await viaWorker.handle(args, a);
-      const rb = await inProcess.handle(args, b);
-      expect(ra).toEqual(rb);
-      expect(a.parts.map((p) => p.data)).toEqual(b.parts.map((p) => p.data));
-      expect(rowsAsObjects(a.parts).length).toBeGreaterThan(0);
-    }
-    expect(alive(w.pid)).toBe(true);
-  });
+  // Parts come through the part pipe (read in 64 KB chunks into reused buffers: parts of ~96 KB straddle reads),
+  // or as IPC messages where no pipe can be made; either way they equal the parts built in process.
+  for (const partPipe of [true, false]) {
+    test(`pages through the worker (parts by ${partPipe ? 'pipe' : 'IPC'}) equal the pages run in process, in both formats`, async () => {
+      const w = worker({ partPipe });
+      const deps = { db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000 };
+      const viaWorker = createCdrQueryCommand({ ...deps, worker: w });
+      const inProcess = createCdrQueryCommand(deps);
+      for (const format of ['objects', 'rows'] as const) {
+        for (const compress of [false, true]) {
+          const args = { limit: 2500, format, compress, order: 'desc' as const, status: 'ANSWERED' as const };
+          const a = collectingContext();
+          const b = collectingContext();
+          const ra = await viaWorker.handle(args, a);
+          const rb = await inProcess.handle(args, b);
+          expect(ra).toEqual(rb);
+          expect(a.parts.map((p) => p.data)).toEqual(b.parts.map((p) => p.data));
+          expect(rowsAsObjects(a.parts).length).toBeGreaterThan(0);
+          if (!compress) expect(a.parts.length).toBeGreaterThan(2);
+        }
+      }
+      expect(w.partTransport).toBe(partPipe ? 'pipe' : 'ipc');
+      expect(alive(w.pid)).toBe(true);
+    });
+  }
 
   test('bad arguments are invalid_args from the worker, and it keeps serving', async () => {
     const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: worker() });

@@ -7,6 +7,9 @@ import { RawJson } from '../../core/raw-json';
 const ROOM_BEFORE = 1024;
 const ROOM_AFTER = 1;
 
+/** The room a part's JSON has around it in its buffer (RawJson.room), wherever the part is copied to. */
+export const PART_ROOM = { before: ROOM_BEFORE, after: ROOM_AFTER } as const;
+
 /** One row as JSON text and its UTF-8 byte length (a JsonRow of freepbx/json-rows). */
 export interface RowText {
   readonly json: string;

@@ -2,17 +2,19 @@
  * The CDR query worker: a child process of the agent (worker-client.ts) that runs cdr.query pages — reading
  * MariaDB and building the parts' JSON — and hands each part to the agent, which publishes it. It runs with
  * V8's optimizing compiler, which the daemon itself goes without to stay small when idle (docs/install.md): the
- * byte loops of a bulk export are several times faster here. It has no socket of its own but the database's,
- * never logs (its errors go back to the agent), and exits when the agent closes the channel.
+ * byte loops of a bulk export are several times faster here. It has no socket of its own but the database's
+ * and the part pipe to the agent (part-pipe.ts), never logs (its errors go back to the agent), and exits when the agent closes the channel.
  */
 import { isPbxlinkError } from '../../core/errors';
 import type { RawJson } from '../../core/raw-json';
 import { FreepbxDb } from '../freepbx/db';
 import { CdrQuery } from './cdr-query';
+import { PartPipeWriter } from './part-pipe';
 import type { FromWorker, ToWorker, WireError } from './worker-protocol';
 
 let query: CdrQuery | undefined;
 let db: FreepbxDb | undefined;
+let pipe: PartPipeWriter | undefined;
 /** Per run: its abort switch and the parts awaiting their acknowledgement. */
 const runs = new Map<number, { ac: AbortController; acks: Map<number, Ack> }>();
 
@@ -44,6 +46,11 @@ function run(id: number, args: Extract<ToWorker, { t: 'run' }>['args'], maxPaylo
     part(data: RawJson): Promise<void> {
       const k = ++n;
       const json = typeof data.json === 'string' ? Buffer.from(data.json) : data.json;
+      const acked = new Promise<void>((resolve, reject) => acks.set(k, { resolve, reject }));
+      if (pipe) {
+        pipe.write(id, k, json); // the buffer is reused only once acknowledged, after the agent has read it
+        return acked;
+      }
       // with the room around it (serialized now: the buffer may be reused once acknowledged)
       const room = data.room ?? { before: 0, after: 0 };
       const bytes = Buffer.from(
@@ -52,7 +59,7 @@ function run(id: number, args: Extract<ToWorker, { t: 'run' }>['args'], maxPaylo
         room.before + json.length + room.after,
       );
       send({ t: 'part', id, n: k, bytes, before: room.before, after: room.after });
-      return new Promise<void>((resolve, reject) => acks.set(k, { resolve, reject }));
+      return acked;
     },
   };
   const q = query;
@@ -68,6 +75,7 @@ process.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'setup':
       db = new FreepbxDb({ ...m.setup.db, connectionLimit: 2 });
+      if (m.setup.partPipe) pipe = new PartPipeWriter();
       query = new CdrQuery({
         db,
         cdrDb: m.setup.cdrDb,

@@ -5,10 +5,13 @@
  * so at most its window of parts is ever in flight and memory stays bounded as in-process.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PbxlinkError } from '../../core/errors';
 import { RawJson } from '../../core/raw-json';
 import type { CdrQueryResult, CdrQuerySink } from './cdr-query';
+import { openPartPipe, PartPipeReader, type PipedPart } from './part-pipe';
+import { PART_ROOM } from './part-writer';
 import type { CdrQueryArgs } from './query-builder';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol';
 
@@ -21,10 +24,19 @@ export interface CdrWorkerOptions {
   script?: string;
   /** Node flags of the worker (default WORKER_NODE_FLAGS: V8's optimizing compiler on, a small young generation). */
   execArgv?: string[];
+  /** Parts come through a part pipe (default; part-pipe.ts), or as IPC messages when false or when the pipe
+   * cannot be made (no mkfifo, no writable temporary folder). */
+  partPipe?: boolean;
+}
+
+/** A running worker: its process, and the reader of its part pipe (none when parts come as messages). */
+interface Child {
+  process: ChildProcess;
+  pipe: PartPipeReader | undefined;
 }
 
 interface Run {
-  child: ChildProcess;
+  child: Child;
   sink: CdrQuerySink & { part(data: RawJson): Promise<void> };
   resolve(r: CdrQueryResult): void;
   reject(e: unknown): void;
@@ -49,7 +61,8 @@ function defaultScript(): { script: string; execArgv: string[] } {
 }
 
 export class CdrWorker {
-  private child: ChildProcess | undefined;
+  private child: Child | undefined;
+  private starting: Promise<Child> | undefined;
   private readonly runs = new Map<number, Run>();
   private seq = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -59,15 +72,20 @@ export class CdrWorker {
 
   /** The worker's pid while it runs (tests, the benchmark's memory figures). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.process.pid;
+  }
+
+  /** How the running worker's parts come (tests): through its part pipe, or as IPC messages. */
+  get partTransport(): 'pipe' | 'ipc' | undefined {
+    return this.child && (this.child.pipe ? 'pipe' : 'ipc');
   }
 
   /** Runs one cdr.query page in the worker: parts go to `sink.part` in order; resolves with `{count, next_cursor}`. */
-  run(args: CdrQueryArgs, sink: Run['sink']): Promise<CdrQueryResult> {
-    if (this.closed) return Promise.reject(new PbxlinkError('unavailable', 'the agent is stopping'));
-    const child = this.ensure();
+  async run(args: CdrQueryArgs, sink: Run['sink']): Promise<CdrQueryResult> {
+    if (this.closed) throw new PbxlinkError('unavailable', 'the agent is stopping');
     const id = ++this.seq;
     clearTimeout(this.idleTimer);
+    const child = await this.ensure();
     return new Promise<CdrQueryResult>((resolve, reject) => {
       const onAbort = () => this.send({ t: 'abort', id, reason: String(sink.signal?.reason ?? 'aborted') });
       sink.signal?.addEventListener('abort', onAbort, { once: true });
@@ -100,27 +118,71 @@ export class CdrWorker {
     await this.stopChild();
   }
 
-  private ensure(): ChildProcess {
-    if (this.child) return this.child;
-    const d = defaultScript();
-    const child = fork(this.opts.script ?? d.script, [], {
-      execArgv: this.opts.execArgv ?? (this.opts.script ? [...WORKER_NODE_FLAGS] : d.execArgv),
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  private ensure(): Promise<Child> {
+    if (this.child) return Promise.resolve(this.child);
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
     });
+    return this.starting;
+  }
+
+  private async start(): Promise<Child> {
+    const fds = this.opts.partPipe === false ? undefined : await openPartPipe().catch(() => undefined);
+    const d = defaultScript();
+    let proc: ChildProcess;
+    try {
+      proc = fork(this.opts.script ?? d.script, [], {
+        execArgv: this.opts.execArgv ?? (this.opts.script ? [...WORKER_NODE_FLAGS] : d.execArgv),
+        serialization: 'advanced',
+        stdio: fds
+          ? ['ignore', 'ignore', 'inherit', 'ipc', fds.write]
+          : ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+    } finally {
+      if (fds) closeSync(fds.write); // the worker holds it now: the pipe ends when the worker does
+    }
+    const child: Child = { process: proc, pipe: undefined };
+    if (fds) child.pipe = new PartPipeReader(fds.read, PART_ROOM, (p) => this.onPipedPart(child, p));
     this.child = child;
-    child.on('message', (m: FromWorker) => this.onMessage(m));
-    child.on('error', () => {}); // reported through 'exit'
-    child.once('exit', (code, signal) => {
+    proc.on('message', (m: FromWorker) => this.onMessage(m));
+    proc.on('error', () => {}); // reported through 'exit'
+    proc.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
+      child.pipe?.close();
       const why = new PbxlinkError(
         'internal',
         `the CDR query worker exited (${signal ?? `code ${code}`}) during the query`,
       );
       for (const r of [...this.runs.values()]) if (r.child === child) r.reject(why);
     });
-    this.send({ t: 'setup', setup: this.opts.setup }, child);
+    this.send({ t: 'setup', setup: { ...this.opts.setup, partPipe: fds !== undefined } }, child);
     return child;
+  }
+
+  /** A part read from the pipe: published like one sent as a message; its buffer is reused once acknowledged
+   * (not after a failure: the MQTT client may still hold the packet to send again). */
+  private onPipedPart(child: Child, p: PipedPart): void {
+    const run = this.runs.get(p.run);
+    if (!run) {
+      child.pipe?.release(p.buffer); // a part of a query already ended
+      return;
+    }
+    const json = p.buffer.subarray(p.before, p.before + p.length);
+    this.publish(run, p.run, p.n, new RawJson(json, PART_ROOM), () => child.pipe?.release(p.buffer));
+  }
+
+  private publish(run: Run, id: number, n: number, part: RawJson, published?: () => void): void {
+    run.sink.part(part).then(
+      () => {
+        published?.();
+        this.send({ t: 'ack', id, n });
+      },
+      (e: unknown) => {
+        // not published (the link went down, a part too large…): the query stops with that error
+        this.send({ t: 'abort', id, reason: 'a part was not published' });
+        run.reject(e);
+      },
+    );
   }
 
   private onMessage(m: FromWorker): void {
@@ -129,14 +191,7 @@ export class CdrWorker {
     if (m.t === 'part') {
       const all = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
       const json = all.subarray(m.before, all.length - m.after);
-      run.sink.part(new RawJson(json, { before: m.before, after: m.after })).then(
-        () => this.send({ t: 'ack', id: m.id, n: m.n }),
-        (e: unknown) => {
-          // not published (the link went down, a part too large…): the query stops with that error
-          this.send({ t: 'abort', id: m.id, reason: 'a part was not published' });
-          run.reject(e);
-        },
-      );
+      this.publish(run, m.id, m.n, new RawJson(json, { before: m.before, after: m.after }));
     } else if (m.t === 'done') {
       run.resolve(m.result);
     } else {
@@ -146,7 +201,7 @@ export class CdrWorker {
   }
 
   private send(m: ToWorker, child = this.child): void {
-    if (child?.connected) child.send(m);
+    if (child?.process.connected) child.process.send(m);
   }
 
   private armIdle(): void {
@@ -156,7 +211,8 @@ export class CdrWorker {
   }
 
   private async stopChild(): Promise<void> {
-    const child = this.child;
+    await this.starting?.catch(() => {});
+    const child = this.child?.process;
     if (!child) return;
     this.child = undefined;
     if (child.exitCode !== null || child.signalCode !== null) return;

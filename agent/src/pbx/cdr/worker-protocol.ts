@@ -1,6 +1,7 @@
 /**
  * Messages between the agent and its CDR query worker (worker-client.ts ⇄ query-worker.ts), over the IPC
- * channel of child_process.fork with `serialization: 'advanced'` (Buffers cross as bytes).
+ * channel of child_process.fork with `serialization: 'advanced'`. The parts' bytes go through the part pipe
+ * (part-pipe.ts) when the worker has one, else in `part` messages (Buffers cross as bytes).
  */
 import type { ErrorCode } from '../../core/errors';
 import type { DbOptions } from '../freepbx/db';
@@ -14,6 +15,8 @@ export interface WorkerSetup {
   cdrTable: string;
   maxRows: number;
   partWindow?: number;
+  /** The worker writes parts to the part pipe (fd PART_PIPE_FD) instead of sending them as messages. */
+  partPipe?: boolean;
 }
 
 export type ToWorker =
@@ -32,7 +35,7 @@ export interface WireError {
 }
 
 export type FromWorker =
-  /** A part's JSON at bytes[before, length - after], with room around it for the reply envelope. */
+  /** A part's JSON at bytes[before, length - after], with room around it for the reply envelope (no part pipe). */
   | { t: 'part'; id: number; n: number; bytes: Uint8Array; before: number; after: number }
   | { t: 'done'; id: number; result: CdrQueryResult }
   | { t: 'error'; id: number; error: WireError };
