@@ -134,9 +134,17 @@ export class CdrQuery {
     let extraKey: CdrCursor | undefined;
     const sendPending = (): void | Promise<void> => {
       const rows = pending;
+      const n = rows.length;
+      if (n === 0) return;
+      sent += n;
+      lastSentKey = pendingKey;
+      if (n === 1) {
+        // the usual group of one row: the array is reused (nothing allocated per row)
+        const row = rows[0] as Row;
+        rows.length = 0;
+        return writer.add(row);
+      }
       pending = [];
-      sent += rows.length;
-      if (rows.length) lastSentKey = pendingKey;
       for (let i = 0; i < rows.length; i++) {
         const p = writer.add(rows[i] as Row);
         if (p) return p.then(() => sendRest(rows, i + 1));

@@ -119,6 +119,10 @@ function kindOf(f: ColumnInfo): Kind | undefined {
 
 const HEX = '0123456789abcdef';
 
+/** For a value's last r (1–3) bytes read as a word: the flag bits of needsEscape, and the bytes, that are theirs. */
+const TAIL_FLAGS = [0, 0x80, 0x8080, 0x808080] as const;
+const TAIL_BYTES = [0, 0xff, 0xffff, 0xffffff] as const;
+
 /**
  * The decoder of one result: JSON text straight from the packets when every column is covered, else from the
  * row mysql2 decoded. `fields` are the result's columns in order (mysql2's 'fields' event).
@@ -197,11 +201,13 @@ function packetEncoder(
   // the packet's buffer changes rarely (one per socket chunk): its DataView is kept while it is the same
   let src: Buffer | undefined;
   let srcView: DataView = outView;
+  let srcLength = 0;
 
   return (p) => {
     if (p.buffer !== src) {
       src = p.buffer;
       srcView = new DataView(src.buffer, src.byteOffset, src.length);
+      srcLength = src.length;
     }
     const s8 = src;
     const sv = srcView;
@@ -225,25 +231,28 @@ function packetEncoder(
       for (let k = 0; k < pl; k += 4) ov.setUint32(o + k, prefixView.getUint32(pa + k, true), true);
       o += pl;
       let len = s8[i++] as number;
-      if (len === 0xfb) {
-        if (kinds[c] === Kind.Text) o--; // no opening quote for null
-        o8[o++] = 0x6e; // null
-        o8[o++] = 0x75;
-        o8[o++] = 0x6c;
-        o8[o++] = 0x6c;
-        const slot = keySlot[c] as number;
-        if (slot >= 0) keyVerbatim[slot] = 2;
-        continue;
-      }
-      if (len === 0xfc) {
-        len = (s8[i] as number) | ((s8[i + 1] as number) << 8);
-        i += 2;
-      } else if (len === 0xfd) {
-        len = (s8[i] as number) | ((s8[i + 1] as number) << 8) | ((s8[i + 2] as number) << 16);
-        i += 3;
-      } else if (len === 0xfe) {
-        len = s8.readUInt32LE(i) + s8.readUInt32LE(i + 4) * 2 ** 32;
-        i += 8;
+      if (len >= 0xfb) {
+        // not a length in one byte (the usual case): null, or a length in 2, 3 or 8 bytes
+        if (len === 0xfb) {
+          if (kinds[c] === Kind.Text) o--; // no opening quote for null
+          o8[o++] = 0x6e; // null
+          o8[o++] = 0x75;
+          o8[o++] = 0x6c;
+          o8[o++] = 0x6c;
+          const slot = keySlot[c] as number;
+          if (slot >= 0) keyVerbatim[slot] = 2;
+          continue;
+        }
+        if (len === 0xfc) {
+          len = (s8[i] as number) | ((s8[i + 1] as number) << 8);
+          i += 2;
+        } else if (len === 0xfd) {
+          len = (s8[i] as number) | ((s8[i + 1] as number) << 8) | ((s8[i + 2] as number) << 16);
+          i += 3;
+        } else if (len === 0xfe) {
+          len = s8.readUInt32LE(i) + s8.readUInt32LE(i + 4) * 2 ** 32;
+          i += 8;
+        }
       }
       const s = i;
       const e = i + len;
@@ -265,6 +274,19 @@ function packetEncoder(
             k += 4;
           }
           if (k >= e) break;
+          const r = e - k;
+          if (r < 4 && k + 4 <= srcLength) {
+            // the value's last 1–3 bytes: a whole word is read (the bytes after them belong to the packet) and
+            // written (what lies past them in the output is overwritten next); only their flags count, which are
+            // exact (the word tricks can only flag bytes above one that really needs escaping)
+            const x = sv.getUint32(k, true);
+            if ((needsEscape(x) & (TAIL_FLAGS[r] as number)) === 0) {
+              ov.setUint32(o, x, true);
+              high |= x & (TAIL_BYTES[r] as number);
+              o += r;
+              break;
+            }
+          }
           // then byte by byte to the end of the word (or of the value)
           const stop = Math.min(e, k + 4);
           for (; k < stop; k++) {
