@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import type { RawJson } from '../../../agent/src/core/raw-json';
-import { CdrPartWriter } from '../../../agent/src/pbx/cdr/part-writer';
+import { CdrPartWriter, type PartRow } from '../../../agent/src/pbx/cdr/part-writer';
+import { JsonRow } from '../../../agent/src/pbx/freepbx/json-rows';
 
 /** A sink keeping each part's data as the JSON text sent, parsed back. */
 function sink(maxPayloadBytes: number) {
@@ -19,10 +20,13 @@ function sink(maxPayloadBytes: number) {
     },
   };
 }
-/** A row as the writer takes it: its JSON text and UTF-8 byte length. */
-const text = (v: unknown) => {
-  const json = JSON.stringify(v);
-  return { json, bytes: Buffer.byteLength(json) };
+/** A row as the writer takes it, from its JSON text. */
+const text = (v: unknown): PartRow => JsonRow.ofText(JSON.stringify(v), []);
+/** The same row claiming far more room than it takes, as a row from a packet does (any byte might need an
+ * escape): the writer must then write it aside near a part's end, or move it to the next part. */
+const loose = (v: unknown): PartRow => {
+  const r = text(v);
+  return { maxBytes: () => 6 * r.maxBytes() + 64, writeInto: (out, o) => r.writeInto(out, o) };
 };
 const row = (i: number) => ({ calldate: '2026-01-01 00:00:00', src: `${i}`, dst: 'x'.repeat(i % 50), n: i });
 const decode = (p: Record<string, unknown>) =>
@@ -39,13 +43,16 @@ describe('CdrPartWriter', () => {
   ] as const)(
     'format %s compress %s: every part within the limit, rows in order, nothing lost',
     async (format, compress) => {
-      for (const limit of [300, 1000, 4096, 96 * 1024]) {
+      for (const [limit, make] of [300, 1000, 4096, 96 * 1024].flatMap((l) => [
+        [l, text] as const,
+        [l, loose] as const,
+      ])) {
         const { parts, texts, s } = sink(limit);
         const columns = ['calldate', 'src', 'dst', 'n'];
         const w = new CdrPartWriter(s, { format, compress, columns });
         const input = Array.from({ length: 3000 }, (_, i) => row(i));
         for (const r of input)
-          await w.add(text(format === 'rows' ? columns.map((c) => r[c as keyof typeof r]) : r));
+          await w.add(make(format === 'rows' ? columns.map((c) => r[c as keyof typeof r]) : r));
         await w.flush();
         const out: unknown[] = [];
         for (const [k, p] of parts.entries()) {

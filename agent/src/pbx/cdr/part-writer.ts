@@ -10,10 +10,12 @@ const ROOM_AFTER = 1;
 /** The room a part's JSON has around it in its buffer (RawJson.room), wherever the part is copied to. */
 export const PART_ROOM = { before: ROOM_BEFORE, after: ROOM_AFTER } as const;
 
-/** One row as JSON text and its UTF-8 byte length (a JsonRow of freepbx/json-rows). */
-export interface RowText {
-  readonly json: string;
-  readonly bytes: number;
+/** One row as the writer takes it (a JsonRow of freepbx/json-rows): it writes its JSON where it is asked to. */
+export interface PartRow {
+  /** Most bytes writeInto may write. */
+  maxBytes(): number;
+  /** Writes the row's JSON at out[o…] (room for maxBytes()); returns where it ends. */
+  writeInto(out: Buffer, o: number): number;
 }
 
 /** Where parts go: CommandContext.part and its size limit (the reply envelope is already accounted for). */
@@ -48,6 +50,8 @@ export class CdrPartWriter {
   /** Plain parts: the part being filled (`{"rows":[` and the rows so far), and the bytes written in it. */
   private partBuf: Buffer | undefined;
   private off = 0;
+  /** A row that may not fit where it goes, or that starts the next part while the full one is sent. */
+  private scratch: Buffer | undefined;
   /** Part buffers whose part was acknowledged, for the next parts (at most window + 1 are ever allocated). */
   private readonly spare: Buffer[] = [];
   /** Rows held for the next part, and their JSON bytes with the commas between them. */
@@ -97,61 +101,111 @@ export class CdrPartWriter {
 
   /** Adds one row (JSON of an object, or of an array in `columns` order). Returns a promise only when a part had
    * to be sent first (and the window of unacknowledged parts is full): callers await it, which pauses the reading. */
-  add(row: RowText): void | Promise<void> {
-    const size = row.bytes;
+  add(row: PartRow): void | Promise<void> {
+    return this.fmt.compress ? this.addRaw(row) : this.addPlain(row);
+  }
+
+  /** Plain parts: the row's JSON is written into the part being filled, where it belongs (into the scratch buffer
+   * first only when the part's buffer might not hold it, near its end). */
+  private addPlain(row: PartRow): void | Promise<void> {
+    const buf = this.partBuf ?? this.startPart();
+    const sep = this.count > 0 ? 1 : 0;
+    const at = this.off + sep;
+    const max = row.maxBytes();
+    let size: number;
+    let scratch: Buffer | undefined;
+    if (at + max <= buf.length - ROOM_AFTER) {
+      size = row.writeInto(buf, at) - at;
+    } else {
+      scratch = this.scratchFor(max);
+      size = row.writeInto(scratch, 0);
+    }
+    this.rawBytes += size;
+    if (this.base + size > this.limit) {
+      throw new PbxlinkError(
+        'internal',
+        `one CDR row of ${size} bytes exceeds the ${this.limit}-byte part limit`,
+      );
+    }
+    if (this.base + this.bytes + sep + size > this.limit) {
+      // the part is full: it goes out first, and this row starts the next one
+      if (!scratch) {
+        scratch = this.scratchFor(size);
+        buf.copy(scratch, 0, at, at + size);
+      }
+      return this.flushThenPlace(scratch, size);
+    }
+    if (scratch) scratch.copy(buf, at, 0, size);
+    if (sep) buf[this.off] = 0x2c; // ,
+    this.off = at + size;
+    this.bytes += sep + size;
+    this.count++;
+  }
+
+  /** Sends the full part, then starts the next one with the row held in `from`. */
+  private async flushThenPlace(from: Buffer, size: number): Promise<void> {
+    await this.flushBatch();
+    const buf = this.startPart();
+    from.copy(buf, this.off, 0, size);
+    this.off += size;
+    this.bytes = size;
+    this.count = 1;
+  }
+
+  /** A part buffer (reused when one was acknowledged) with `{"rows":[` written, ready for rows. */
+  private startPart(): Buffer {
+    const buf = this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
+    this.partBuf = buf;
+    this.off = ROOM_BEFORE + buf.write('{"rows":[', ROOM_BEFORE, 'latin1');
+    return buf;
+  }
+
+  /** The scratch buffer, with at least `bytes` (one per writer, grown when needed). */
+  private scratchFor(bytes: number): Buffer {
+    if (!this.scratch || this.scratch.length < bytes) {
+      this.scratch = Buffer.allocUnsafe(Math.max(bytes, 16 * 1024));
+    }
+    return this.scratch;
+  }
+
+  /** Compressed parts: the row's JSON is written at the end of the raw buffer, after a separator's place. */
+  private addRaw(row: PartRow): void | Promise<void> {
+    const at = this.rawOff + 1;
+    const raw = this.rawRoom(at + row.maxBytes() + 1); // `]` may follow
+    const size = row.writeInto(raw, at) - at;
     this.rawBytes += size;
     const extra = size + (this.count > 0 ? 1 : 0);
-    let full = false;
-    if (!this.fmt.compress) {
-      if (this.base + size > this.limit) {
-        throw new PbxlinkError(
-          'internal',
-          `one CDR row of ${size} bytes exceeds the ${this.limit}-byte part limit`,
-        );
-      }
-      full = this.base + this.bytes + extra > this.limit;
-    } else {
-      full = this.bytes + extra > this.rawBudget() && this.count > 0;
-    }
-    if (!full) {
-      this.put(row, extra);
-      return;
-    }
-    return this.flushThenAdd(row);
-  }
-
-  private async flushThenAdd(row: RowText): Promise<void> {
-    await this.flushBatch();
-    this.put(row, row.bytes);
-  }
-
-  /** Holds one row for the next part: its text (compressed), or its bytes written into the part (plain). */
-  private put(row: RowText, extra: number): void {
+    if (this.count > 0 && this.bytes + extra > this.rawBudget()) return this.flushRawThenPlace(at, size);
+    raw[this.rawOff] = this.count > 0 ? 0x2c : 0x5b; // , or [
+    this.starts.push(at);
+    this.rawOff = at + size;
     this.bytes += extra;
-    if (this.fmt.compress) {
-      const need = this.rawOff + row.bytes + 2; // a separator before, `]` after
-      let raw = this.rawBuf;
-      if (!raw || raw.length < need) {
-        const grown = Buffer.allocUnsafe(Math.max(need, 64 * 1024, (raw?.length ?? 0) * 2));
-        raw?.copy(grown, 0, 0, this.rawOff);
-        raw = grown;
-        this.rawBuf = grown;
-      }
-      raw[this.rawOff++] = this.count > 0 ? 0x2c : 0x5b; // , or [
-      this.starts.push(this.rawOff);
-      this.rawOff += raw.write(row.json, this.rawOff, row.bytes === row.json.length ? 'latin1' : 'utf8');
-    } else {
-      let buf = this.partBuf;
-      if (!buf) {
-        buf = this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
-        this.partBuf = buf;
-        this.off = ROOM_BEFORE + buf.write('{"rows":[', ROOM_BEFORE, 'latin1');
-      }
-      if (this.count > 0) buf[this.off++] = 0x2c; // ,
-      // ASCII text (bytes === length) is copied as is; other text is encoded
-      this.off += buf.write(row.json, this.off, row.bytes === row.json.length ? 'latin1' : 'utf8');
-    }
     this.count++;
+  }
+
+  /** Sends the batch held before the row at raw[at, at + size) (which stays as it is), then moves the row to the
+   * start of the next batch. */
+  private async flushRawThenPlace(at: number, size: number): Promise<void> {
+    await this.flushBatch();
+    const raw = this.rawBuf as Buffer;
+    raw.copyWithin(1, at, at + size);
+    raw[0] = 0x5b; // [
+    this.starts.push(1);
+    this.rawOff = 1 + size;
+    this.bytes = size;
+    this.count = 1;
+  }
+
+  /** The raw buffer with at least `need` bytes, what it holds kept (grown when needed). */
+  private rawRoom(need: number): Buffer {
+    let raw = this.rawBuf;
+    if (!raw || raw.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 64 * 1024, (raw?.length ?? 0) * 2));
+      raw?.copy(grown, 0, 0, this.rawOff);
+      raw = grown;
+      this.rawBuf = grown;
+    }
+    return raw;
   }
 
   /** Sends the held rows as part(s); waits only while `window` parts are unacknowledged. */

@@ -7,11 +7,59 @@
  * own row instead, so the text is the same either way (test/integration/json-rows.test.ts compares them per type).
  */
 
-/** A row as JSON text, its UTF-8 byte length, and the text of the key columns asked for (String(value)). */
-export interface JsonRow {
-  readonly json: string;
-  readonly bytes: number;
-  readonly keys: readonly string[];
+/** Writes rows' JSON straight from their row packets (one per result: its columns' names and kinds). */
+interface PacketEncoder {
+  /** Most bytes the JSON of a row packet of `packetBytes` bytes can take (every byte escaped as \u00XX). */
+  maxBytes(packetBytes: number): number;
+  /** Writes the JSON of the row packet src[start, end) at out[o…] (room for maxBytes), returns where it ends. */
+  write(src: Buffer, start: number, end: number, out: Buffer, o: number): number;
+}
+
+/**
+ * One row of a result as JSON, with the text of the key columns asked for. A row decoded from its packet holds
+ * only where the packet's bytes are (mysql2 reads each socket chunk into a new buffer, so they stay as they are)
+ * and writes its JSON where it is wanted — into a part's buffer, with no string, no copy and nothing for the GC
+ * in between; a row of a result the packet path does not cover holds the JSON text of mysql2's row.
+ */
+export class JsonRow {
+  constructor(
+    /** The key columns' values as text: the value as sent (`null` for NULL, `undefined` for a missing column). */
+    readonly keys: readonly string[],
+    private readonly text: string | undefined,
+    private readonly src: Buffer | undefined,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly encoder: PacketEncoder | undefined,
+  ) {}
+
+  /** A row of JSON text (mysql2's row, stringified). */
+  static ofText(json: string, keys: readonly string[]): JsonRow {
+    return new JsonRow(keys, json, undefined, 0, Buffer.byteLength(json), undefined);
+  }
+
+  /** Most bytes writeInto may write. */
+  maxBytes(): number {
+    return this.encoder ? this.encoder.maxBytes(this.end - this.start) : this.end;
+  }
+
+  /** Writes the JSON at out[o…] (which must have room for maxBytes()); returns where it ends. */
+  writeInto(out: Buffer, o: number): number {
+    if (this.encoder) return this.encoder.write(this.src as Buffer, this.start, this.end, out, o);
+    const text = this.text as string;
+    return o + out.write(text, o, this.end === text.length ? 'latin1' : 'utf8');
+  }
+
+  /** The JSON text (tests, diagnostics: the hot path writes bytes). */
+  get json(): string {
+    if (this.text !== undefined) return this.text;
+    const out = Buffer.allocUnsafe(this.maxBytes());
+    return out.toString('utf8', 0, this.writeInto(out, 0));
+  }
+
+  /** The JSON's UTF-8 byte length. */
+  get bytes(): number {
+    return this.text !== undefined ? this.end : Buffer.byteLength(this.json);
+  }
 }
 
 /** What a column definition of mysql2 (ColumnDefinition) tells about a column. */
@@ -119,9 +167,8 @@ function kindOf(f: ColumnInfo): Kind | undefined {
 
 const HEX = '0123456789abcdef';
 
-/** For a value's last r (1–3) bytes read as a word: the flag bits of needsEscape, and the bytes, that are theirs. */
+/** For a value's last r (1–3) bytes read as a word: the flag bits of needsEscape that are theirs. */
 const TAIL_FLAGS = [0, 0x80, 0x8080, 0x808080] as const;
-const TAIL_BYTES = [0, 0xff, 0xffff, 0xffffff] as const;
 
 /**
  * The decoder of one result: JSON text straight from the packets when every column is covered, else from the
@@ -132,17 +179,56 @@ export function jsonRowDecoder(fields: readonly ColumnInfo[], opts: JsonRowOptio
   const keyAt = opts.keys.map((k) => names.indexOf(k));
   const objects = opts.format === 'objects';
   const row = (r: unknown): JsonRow => {
-    const json = JSON.stringify(r);
     const at = (i: number, k: string) => (Array.isArray(r) ? r[i] : (r as Record<string, unknown>)[k]);
-    return {
-      json,
-      bytes: Buffer.byteLength(json),
-      keys: opts.keys.map((k, j) => String(at(keyAt[j] as number, k))),
-    };
+    return JsonRow.ofText(
+      JSON.stringify(r),
+      opts.keys.map((k, j) => String(at(keyAt[j] as number, k))),
+    );
   };
   const kinds = fields.map(kindOf);
   if (kinds.some((k) => k === undefined)) return { row };
-  return { packet: packetEncoder(names, kinds as Kind[], keyAt, objects), row };
+  const encoder = packetEncoder(names, kinds as Kind[], objects);
+  const n = names.length;
+  const nKeys = keyAt.length;
+  const keySlot = new Int32Array(n).fill(-1);
+  keyAt.forEach((c, j) => {
+    if (c >= 0) keySlot[c] = j;
+  });
+  const packet = (p: RowPacket): JsonRow => {
+    // Walks the columns' lengths (checking they add up to the packet) and takes the key columns' text; the JSON
+    // is written later, by writeInto, from the same bytes.
+    const s8 = p.buffer;
+    const end = p.end;
+    const keys: string[] = new Array(nKeys).fill('undefined'); // as String(value) of a column not in the result
+    let i = p.offset;
+    for (let c = 0; c < n; c++) {
+      let len = s8[i++] as number;
+      if (len >= 0xfb) {
+        if (len === 0xfb) {
+          const slot = keySlot[c] as number;
+          if (slot >= 0) keys[slot] = 'null';
+          continue;
+        }
+        [len, i] = longLength(s8, i, len);
+      }
+      const slot = keySlot[c] as number;
+      if (slot >= 0) keys[slot] = s8.toString('utf8', i, i + len);
+      i += len;
+    }
+    if (i !== end) throw new RangeError('row packet length does not match its column lengths');
+    return new JsonRow(keys, undefined, s8, p.offset, end, encoder);
+  };
+  return { packet, row };
+}
+
+/** A length-encoded integer's value after its first byte `first` (0xfc, 0xfd or 0xfe), and where it ends. */
+function longLength(s8: Buffer, i: number, first: number): [number, number] {
+  if (first === 0xfc) return [(s8[i] as number) | ((s8[i + 1] as number) << 8), i + 2];
+  if (first === 0xfd) {
+    return [(s8[i] as number) | ((s8[i + 1] as number) << 8) | ((s8[i + 2] as number) << 16), i + 3];
+  }
+  if (first === 0xfe) return [s8.readUInt32LE(i) + s8.readUInt32LE(i + 4) * 2 ** 32, i + 8];
+  throw new RangeError(`not a column length: 0x${first.toString(16)}`);
 }
 
 /**
@@ -156,12 +242,7 @@ function needsEscape(x: number): number {
   return (lt | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080;
 }
 
-function packetEncoder(
-  names: readonly string[],
-  kinds: readonly Kind[],
-  keyAt: readonly number[],
-  objects: boolean,
-): (p: RowPacket) => JsonRow {
+function packetEncoder(names: readonly string[], kinds: readonly Kind[], objects: boolean): PacketEncoder {
   const n = names.length;
   // What precedes each value: `{"name":` / `,"name":` (objects) or `[` / `,` (rows), and `"` before text. All the
   // prefixes in one buffer, each at prefixAt[c] with prefixLen[c] bytes.
@@ -182,48 +263,30 @@ function packetEncoder(
   });
   const prefixBytes = at;
   const close = objects ? 0x7d : 0x5d; // } ]
-  const keySlot = new Int32Array(n).fill(-1);
-  keyAt.forEach((c, j) => {
-    if (c >= 0) keySlot[c] = j;
-  });
-  const nKeys = keyAt.length;
-  // where each key's value lies in the source packet and in the JSON; `verbatim` when the JSON holds its text as is
-  const keySrcStart = new Int32Array(nKeys);
-  const keySrcEnd = new Int32Array(nKeys);
-  const keyOutStart = new Int32Array(nKeys);
-  const keyOutEnd = new Int32Array(nKeys);
-  const keyVerbatim = new Uint8Array(nKeys); // 0 escaped or converted, 1 verbatim, 2 null, 3 not in the result
-  keyAt.forEach((c, j) => {
-    if (c < 0) keyVerbatim[j] = 3;
-  });
-  let out = Buffer.allocUnsafe(64 * 1024);
-  let outView: DataView = new DataView(out.buffer, out.byteOffset, out.length);
-  // the packet's buffer changes rarely (one per socket chunk): its DataView is kept while it is the same
+  // the buffers change rarely (a packet's: one per socket chunk; the output's: one per part): their DataViews are
+  // kept while they are the same
   let src: Buffer | undefined;
-  let srcView: DataView = outView;
+  let srcView: DataView | undefined;
   let srcLength = 0;
+  let out: Buffer | undefined;
+  let outView: DataView | undefined;
 
-  return (p) => {
-    if (p.buffer !== src) {
-      src = p.buffer;
-      srcView = new DataView(src.buffer, src.byteOffset, src.length);
-      srcLength = src.length;
+  // every byte may become 6 (\u00XX), plus quotes, the prefixes and a word of slack
+  const maxBytes = (packetBytes: number) => prefixBytes + 6 * packetBytes + 2 * n + 16;
+
+  const write = (s8: Buffer, start: number, end: number, o8: Buffer, o: number): number => {
+    if (s8 !== src) {
+      src = s8;
+      srcView = new DataView(s8.buffer, s8.byteOffset, s8.length);
+      srcLength = s8.length;
     }
-    const s8 = src;
-    const sv = srcView;
-    let i = p.offset;
-    const end = p.end;
-    // every byte may become 6 (\u00XX), plus quotes, the prefixes and a word of slack
-    const need = prefixBytes + 6 * (end - i) + 2 * n + 16;
-    if (out.length < need) {
-      out = Buffer.allocUnsafe(Math.max(need, out.length * 2));
-      outView = new DataView(out.buffer, out.byteOffset, out.length);
+    if (o8 !== out) {
+      out = o8;
+      outView = new DataView(o8.buffer, o8.byteOffset, o8.length);
     }
-    const o8 = out;
-    const ov = outView;
-    let o = 0;
-    let high = 0;
-    const keys: string[] = new Array(nKeys);
+    const sv = srcView as DataView;
+    const ov = outView as DataView;
+    let i = start;
     for (let c = 0; c < n; c++) {
       // the prefix, a word at a time (the last word may carry bytes past it: they are overwritten next)
       const pa = prefixAt[c] as number;
@@ -239,28 +302,15 @@ function packetEncoder(
           o8[o++] = 0x75;
           o8[o++] = 0x6c;
           o8[o++] = 0x6c;
-          const slot = keySlot[c] as number;
-          if (slot >= 0) keyVerbatim[slot] = 2;
           continue;
         }
-        if (len === 0xfc) {
-          len = (s8[i] as number) | ((s8[i + 1] as number) << 8);
-          i += 2;
-        } else if (len === 0xfd) {
-          len = (s8[i] as number) | ((s8[i + 1] as number) << 8) | ((s8[i + 2] as number) << 16);
-          i += 3;
-        } else if (len === 0xfe) {
-          len = s8.readUInt32LE(i) + s8.readUInt32LE(i + 4) * 2 ** 32;
-          i += 8;
-        }
+        [len, i] = longLength(s8, i, len);
       }
       const s = i;
       const e = i + len;
       if (e > end) throw new RangeError('row packet shorter than its column lengths');
       i = e;
       const kind = kinds[c] as Kind;
-      const valueAt = o;
-      let verbatim = 1;
       if (kind === Kind.Text) {
         let k = s;
         for (;;) {
@@ -269,7 +319,6 @@ function packetEncoder(
             const x = sv.getUint32(k, true);
             if (needsEscape(x) !== 0) break;
             ov.setUint32(o, x, true);
-            high |= x;
             o += 4;
             k += 4;
           }
@@ -282,7 +331,6 @@ function packetEncoder(
             const x = sv.getUint32(k, true);
             if ((needsEscape(x) & (TAIL_FLAGS[r] as number)) === 0) {
               ov.setUint32(o, x, true);
-              high |= x & (TAIL_BYTES[r] as number);
               o += r;
               break;
             }
@@ -293,9 +341,7 @@ function packetEncoder(
             const b = s8[k] as number;
             if (b >= 0x20 && b !== 0x22 && b !== 0x5c) {
               o8[o++] = b;
-              high |= b;
             } else {
-              verbatim = 0;
               o8[o++] = 0x5c; // backslash
               if (b === 0x22 || b === 0x5c) o8[o++] = b;
               else if (b === 0x08)
@@ -322,7 +368,6 @@ function packetEncoder(
       } else if (kind === Kind.Int || (kind === Kind.BigInt && len < 16)) {
         for (let k = s; k < e; k++) o8[o++] = s8[k] as number;
       } else {
-        verbatim = 0;
         const text = s8.toString('latin1', s, e);
         const num = Number(text);
         const json =
@@ -333,30 +378,9 @@ function packetEncoder(
               : JSON.stringify(text);
         o += o8.write(json, o, 'latin1');
       }
-      const slot = keySlot[c] as number;
-      if (slot >= 0) {
-        keySrcStart[slot] = s;
-        keySrcEnd[slot] = e;
-        keyOutStart[slot] = valueAt;
-        keyOutEnd[slot] = o - (kind === Kind.Text ? 1 : 0);
-        keyVerbatim[slot] = verbatim;
-      }
     }
     o8[o++] = close;
-    const ascii = (high & 0x80808080) === 0;
-    const json = ascii ? o8.toString('latin1', 0, o) : o8.toString('utf8', 0, o);
-    for (let j = 0; j < nKeys; j++) {
-      const v = keyVerbatim[j] as number;
-      if (v >= 2) {
-        keys[j] = v === 2 ? 'null' : 'undefined'; // as String(value) of mysql2's row
-        continue;
-      }
-      // an ASCII row's JSON holds an unescaped value at the same offsets: a slice of it (no copy)
-      keys[j] =
-        ascii && v === 1
-          ? json.slice(keyOutStart[j], keyOutEnd[j])
-          : s8.toString('utf8', keySrcStart[j], keySrcEnd[j]);
-    }
-    return { json, bytes: ascii ? o : Buffer.byteLength(json), keys };
+    return o;
   };
+  return { maxBytes, write };
 }
