@@ -10,9 +10,20 @@ export type CdrRow = JsonRow;
 /** The cursor columns, in the order of CdrRow.keys. */
 const KEY_COLUMNS = ['calldate', 'uniqueid'] as const;
 
+/** The keyset position of a row, its texts made when first read (a uniqueid is read only on a calldate tie). */
+class RowKey implements CdrCursor {
+  constructor(private readonly row: CdrRow) {}
+  get calldate(): string {
+    return this.row.key(0);
+  }
+  get uniqueid(): string {
+    return this.row.key(1);
+  }
+}
+
 /** The keyset position of a row. */
 export function cdrRowKey(row: CdrRow): CdrCursor {
-  return { calldate: row.keys[0] as string, uniqueid: row.keys[1] as string };
+  return new RowKey(row);
 }
 
 /** Calls `fn` with each row of a CDR SELECT as CdrRow (JSON text straight from the row packets), awaiting it

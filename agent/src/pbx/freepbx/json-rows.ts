@@ -23,8 +23,11 @@ interface PacketEncoder {
  */
 export class JsonRow {
   constructor(
-    /** The key columns' values as text: the value as sent (`null` for NULL, `undefined` for a missing column). */
-    readonly keys: readonly string[],
+    /** The key columns' text once known (undefined: not made yet). */
+    private readonly keyTexts: (string | undefined)[],
+    /** Where each key column's value lies in the packet: [start, end] pairs; start -1 for NULL, -2 when the
+     * result has no such column. Unused for a row of text (its keyTexts are all made). */
+    private readonly keySpans: number[] | undefined,
     private readonly text: string | undefined,
     private readonly src: Buffer | undefined,
     private readonly start: number,
@@ -32,9 +35,30 @@ export class JsonRow {
     private readonly encoder: PacketEncoder | undefined,
   ) {}
 
-  /** A row of JSON text (mysql2's row, stringified). */
+  /** A row of JSON text (mysql2's row, stringified) and its key columns' text. */
   static ofText(json: string, keys: readonly string[]): JsonRow {
-    return new JsonRow(keys, json, undefined, 0, Buffer.byteLength(json), undefined);
+    return new JsonRow([...keys], undefined, json, undefined, 0, Buffer.byteLength(json), undefined);
+  }
+
+  /**
+   * The text of key column `j` (JsonRowOptions.keys): the value as sent, `null` for NULL, `undefined` for a column
+   * the result does not have (as String(value) of mysql2's row). Made when first asked for: a row's uniqueid is
+   * needed only when its calldate ties with another row's.
+   */
+  key(j: number): string {
+    const made = this.keyTexts[j];
+    if (made !== undefined) return made;
+    const spans = this.keySpans as number[];
+    const s = spans[2 * j] as number;
+    const text =
+      s === -1 ? 'null' : s === -2 ? 'undefined' : textOf(this.src as Buffer, s, spans[2 * j + 1] as number);
+    this.keyTexts[j] = text;
+    return text;
+  }
+
+  /** Every key column's text (tests, diagnostics). */
+  get keys(): readonly string[] {
+    return Array.from({ length: this.keyTexts.length }, (_, j) => this.key(j));
   }
 
   /** Most bytes writeInto may write. */
@@ -60,6 +84,27 @@ export class JsonRow {
   get bytes(): number {
     return this.text !== undefined ? this.end : Buffer.byteLength(this.json);
   }
+}
+
+/** Buffer's own slicing methods, which toString calls after its argument checks (mysql2 calls them the same way). */
+const slicing = Buffer.prototype as unknown as {
+  latin1Slice?: (start: number, end: number) => string;
+  utf8Slice?: (start: number, end: number) => string;
+};
+const directSlices = typeof slicing.latin1Slice === 'function' && typeof slicing.utf8Slice === 'function';
+
+/** UTF-8 text of s8[s, e): latin1 when it is all ASCII (the same text, made faster). */
+function textOf(s8: Buffer, s: number, e: number): string {
+  let ascii = true;
+  for (let k = s; k < e; k++) {
+    if ((s8[k] as number) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!directSlices) return s8.toString(ascii ? 'latin1' : 'utf8', s, e);
+  const b = s8 as unknown as Required<typeof slicing>;
+  return ascii ? b.latin1Slice(s, e) : b.utf8Slice(s, e);
 }
 
 /** What a column definition of mysql2 (ColumnDefinition) tells about a column. */
@@ -199,24 +244,26 @@ export function jsonRowDecoder(fields: readonly ColumnInfo[], opts: JsonRowOptio
     // is written later, by writeInto, from the same bytes.
     const s8 = p.buffer;
     const end = p.end;
-    const keys: string[] = new Array(nKeys).fill('undefined'); // as String(value) of a column not in the result
+    const spans: number[] = new Array(2 * nKeys).fill(-2); // -2: a key column the result does not have
     let i = p.offset;
     for (let c = 0; c < n; c++) {
       let len = s8[i++] as number;
+      const slot = keySlot[c] as number;
       if (len >= 0xfb) {
         if (len === 0xfb) {
-          const slot = keySlot[c] as number;
-          if (slot >= 0) keys[slot] = 'null';
+          if (slot >= 0) spans[2 * slot] = -1;
           continue;
         }
         [len, i] = longLength(s8, i, len);
       }
-      const slot = keySlot[c] as number;
-      if (slot >= 0) keys[slot] = s8.toString('utf8', i, i + len);
+      if (slot >= 0) {
+        spans[2 * slot] = i;
+        spans[2 * slot + 1] = i + len;
+      }
       i += len;
     }
     if (i !== end) throw new RangeError('row packet length does not match its column lengths');
-    return new JsonRow(keys, undefined, s8, p.offset, end, encoder);
+    return new JsonRow(new Array(nKeys), spans, undefined, s8, p.offset, end, encoder);
   };
   return { packet, row };
 }
