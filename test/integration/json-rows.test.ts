@@ -138,6 +138,20 @@ describe('JSON rows straight from MariaDB row packets', () => {
       expect(out.map((r) => r.bytes)).toEqual(out.map((r) => Buffer.byteLength(r.json)));
       expect(out.map((r) => r.keys[0])).toEqual(want.map((row) => String(row.a)));
     }
+    // sameKey compares two rows' key column as bytes (NULLs alike), fresh rows whose text was never made too
+    const fresh = async () => (await viaDecoder(sql, 'rows', ['c', 'a'])).out;
+    const [x, y] = [await fresh(), await fresh()];
+    for (let i = 0; i < 60; i++) {
+      for (let j = 0; j < 60; j += 7) {
+        const a = x[i] as JsonRow;
+        const b = y[j] as JsonRow;
+        const same = [a.sameKey(0, b), a.sameKey(1, b)];
+        expect(same).toEqual([
+          String(want[i]?.c) === String(want[j]?.c),
+          String(want[i]?.a) === String(want[j]?.a),
+        ]);
+      }
+    }
   });
 
   test('the FreePBX cdr table is decoded from its packets', async () => {

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/log';
 import type { FreepbxDb } from '../freepbx/db';
 import { type CdrColumns, loadCdrColumns, quoteIdent } from './columns';
 import { type CdrCursor, decodeCursor, encodeCursor } from './cursor';
-import { type CdrRow, eachCdrRow, eachPageRow } from './ordered-rows';
+import { type CdrRow, eachCdrRow, eachPageRow, sameCdrKey } from './ordered-rows';
 import { CdrPartWriter, type PartSink } from './part-writer';
 import {
   buildBoundaryQuery,
@@ -123,8 +123,7 @@ export class CdrQuery {
       this.deps.partWindow,
       clock ? () => clock.monotonic() : undefined,
     );
-    const same = (a: CdrCursor | undefined, b: CdrCursor) =>
-      a !== undefined && a.calldate === b.calldate && a.uniqueid === b.uniqueid;
+    const same = sameCdrKey;
 
     let sent = 0;
     let fetched = 0;
@@ -140,9 +139,7 @@ export class CdrQuery {
       lastSentKey = pendingKey;
       if (n === 1) {
         // the usual group of one row: the array is reused (nothing allocated per row)
-        const row = rows[0] as Row;
-        rows.length = 0;
-        return writer.add(row);
+        return writer.add(rows.pop() as Row);
       }
       pending = [];
       for (let i = 0; i < rows.length; i++) {

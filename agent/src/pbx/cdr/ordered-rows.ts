@@ -12,7 +12,7 @@ const KEY_COLUMNS = ['calldate', 'uniqueid'] as const;
 
 /** The keyset position of a row, its texts made when first read (a uniqueid is read only on a calldate tie). */
 class RowKey implements CdrCursor {
-  constructor(private readonly row: CdrRow) {}
+  constructor(readonly row: CdrRow) {}
   get calldate(): string {
     return this.row.key(0);
   }
@@ -24,6 +24,13 @@ class RowKey implements CdrCursor {
 /** The keyset position of a row. */
 export function cdrRowKey(row: CdrRow): CdrCursor {
   return new RowKey(row);
+}
+
+/** Whether two keyset positions are the same (two rows' keys compared as bytes, without making their texts). */
+export function sameCdrKey(a: CdrCursor | undefined, b: CdrCursor): boolean {
+  if (a === undefined) return false;
+  if (a instanceof RowKey && b instanceof RowKey) return a.row.sameKey(0, b.row) && a.row.sameKey(1, b.row);
+  return a.calldate === b.calldate && a.uniqueid === b.uniqueid;
 }
 
 /** Calls `fn` with each row of a CDR SELECT as CdrRow (JSON text straight from the row packets), awaiting it
@@ -113,19 +120,19 @@ export async function eachPageRow(
     const rows = group;
     const keys = groupKeys;
     const n = rows.length;
+    if (n === 1) {
+      // the usual case: one row per calldate; the arrays are reused (no allocation per row)
+      const row = rows.pop() as CdrRow;
+      const key = keys.pop() as CdrCursor;
+      if (given >= src.fetch) return;
+      given++;
+      lastKey = key;
+      return fn(row, key);
+    }
     if (n === 0 || given >= src.fetch) {
       rows.length = 0;
       keys.length = 0;
       return;
-    }
-    if (n === 1) {
-      // the usual case: one row per calldate; the arrays are reused (no allocation per row)
-      const row = rows[0] as CdrRow;
-      given++;
-      lastKey = keys[0] as CdrCursor;
-      rows.length = 0;
-      keys.length = 0;
-      return fn(row, lastKey);
     }
     const order = uniqueidOrder(keys, desc);
     if (!order) throw new FallBack();
@@ -139,7 +146,7 @@ export async function eachPageRow(
   try {
     await eachCdrRow(src.db, q, opts, (row) => {
       const key = cdrRowKey(row);
-      if (group.length > 0 && key.calldate !== groupKeys[0]?.calldate) {
+      if (group.length > 0 && !row.sameKey(0, group[0] as CdrRow)) {
         const p = flush();
         group.push(row);
         groupKeys.push(key);

@@ -56,6 +56,25 @@ export class JsonRow {
     return text;
   }
 
+  /** Whether key column `j` holds the same value in this row and `other` (compared as bytes between rows of
+   * packets: no text is made). */
+  sameKey(j: number, other: JsonRow): boolean {
+    const a = this.keySpans;
+    const b = other.keySpans;
+    if (!a || !b || this.keyTexts[j] !== undefined || other.keyTexts[j] !== undefined) {
+      return this.key(j) === other.key(j);
+    }
+    const as = a[2 * j] as number;
+    const bs = b[2 * j] as number;
+    if (as < 0 || bs < 0) return as === bs;
+    const n = (a[2 * j + 1] as number) - as;
+    if ((b[2 * j + 1] as number) - bs !== n) return false;
+    const x = this.src as Buffer;
+    const y = other.src as Buffer;
+    for (let k = 0; k < n; k++) if (x[as + k] !== y[bs + k]) return false;
+    return true;
+  }
+
   /** Every key column's text (tests, diagnostics). */
   get keys(): readonly string[] {
     return Array.from({ length: this.keyTexts.length }, (_, j) => this.key(j));
