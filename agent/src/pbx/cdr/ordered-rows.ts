@@ -107,12 +107,13 @@ export async function eachPageRow(
   let lastKey = src.cursor;
   const group: CdrRow[] = [];
   const groupKeys: CdrCursor[] = [];
-  const giveGroup = async (rows: CdrRow[], keys: CdrCursor[]) => {
-    for (let i = 0; i < rows.length && given < src.fetch; i++) {
+  /** Gives out rows[from…]; returns a promise only when `fn` had to wait (no pause of the reading otherwise). */
+  const giveGroup = (rows: CdrRow[], keys: CdrCursor[], from = 0): void | Promise<void> => {
+    for (let i = from; i < rows.length && given < src.fetch; i++) {
       given++;
       lastKey = keys[i] as CdrCursor;
       const p = fn(rows[i] as CdrRow, lastKey);
-      if (p) await p;
+      if (p) return p.then(() => giveGroup(rows, keys, i + 1));
     }
   };
   /** Orders the held group by uniqueid and gives it out; returns a promise only when `fn` had to wait. */
