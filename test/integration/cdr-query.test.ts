@@ -1,6 +1,8 @@
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
+import { loadCdrColumns } from '../../agent/src/pbx/cdr/columns';
+import { buildBoundaryQuery, buildCalldateOrderedQuery } from '../../agent/src/pbx/cdr/query-builder';
 import { FreepbxDb } from '../../agent/src/pbx/freepbx/db';
 import { CdrQueryPart, CdrQueryResult, CdrRecord } from '../../protocol/src/schemas/cdr';
 import {
@@ -269,3 +271,60 @@ describe.each(['elastix-2.2', 'freepbx-2.11', 'freepbx-13', 'freepbx-14'] as con
     });
   },
 );
+
+/** What MariaDB does with the page queries: read along the calldate index, never a sort of the page. */
+describe('cdr.query page plans on an indexed table (FreePBX 2.11)', () => {
+  let t: TestDatabases;
+  let db: FreepbxDb;
+  beforeAll(async () => {
+    t = await createTestDatabases({ cdr: 'freepbx-2.11' });
+    await seedCdr(t.cdrDb, { count: N });
+    db = new FreepbxDb({ host: t.host, port: t.port, user: 'root', connectionLimit: 2 });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await t?.drop();
+  });
+
+  /** EXPLAIN's row for a built query (one table). */
+  const explain = async (q: { sql: string; params: unknown[] }) => {
+    const [row] = await db.query<{ type: string; key: string | null; Extra: string | null }>(
+      `EXPLAIN ${q.sql}`,
+      q.params as never,
+    );
+    return row;
+  };
+
+  test('a page over half the table, unfiltered or by date, is read along the calldate index without a sort', async () => {
+    const cols = await loadCdrColumns(db, t.cdrDb, 'cdr');
+    expect(cols.calldateIndex).toBe('calldate');
+    const table = { db: t.cdrDb, name: 'cdr' };
+    for (const args of [{}, { start_date: '2026-01-01' }, { order: 'desc' as const }]) {
+      const b = buildBoundaryQuery(args, cols, table, undefined, N / 2);
+      expect(b.sql).toContain('FORCE INDEX (`calldate`)');
+      const [bound] = await db.query<{ calldate: string }>(b.sql, b.params);
+      const page = buildCalldateOrderedQuery(args, cols, table, undefined, bound?.calldate);
+      for (const q of [b, page]) {
+        const plan = await explain(q);
+        expect(plan?.key).toBe('calldate');
+        expect(plan?.Extra ?? '').not.toMatch(/filesort/);
+      }
+    }
+  });
+
+  test('filters other than dates leave the plan to the optimizer (no FORCE INDEX)', async () => {
+    const cols = await loadCdrColumns(db, t.cdrDb, 'cdr');
+    const table = { db: t.cdrDb, name: 'cdr' };
+    for (const args of [
+      { status: 'ANSWERED' as const },
+      { field_name: 'src' as const, field_pattern: '10' },
+      { recordings: 'only' as const },
+    ]) {
+      expect(buildCalldateOrderedQuery(args, cols, table, undefined).sql).not.toContain('FORCE INDEX');
+      expect(buildBoundaryQuery(args, cols, table, undefined, 10).sql).not.toContain('FORCE INDEX');
+    }
+    // a field name without a pattern filters nothing
+    const noPattern = buildCalldateOrderedQuery({ field_name: 'src' }, cols, table, undefined);
+    expect(noPattern.sql).toContain('FORCE INDEX');
+  });
+});

@@ -11,6 +11,8 @@ export interface CdrColumns {
   readonly recordings: RecordingPointer;
   /** An index starts with calldate (FreePBX KEY calldate; the Elastix compat table has none, §8.1). */
   readonly calldateIndexed: boolean;
+  /** That index's name (when it is a safe identifier), for FORCE INDEX. */
+  readonly calldateIndex?: string;
 }
 
 /** Identifiers we ever splice into SQL (always backtick-quoted too): letters, digits, `_`, `$`. */
@@ -41,13 +43,16 @@ export async function loadCdrColumns(db: FreepbxDb, cdrDb: string, table: string
       );
     }
   }
-  const idx = await db.query<{ Column_name: string; Seq_in_index: number }>(
+  const idx = await db.query<{ Key_name: string; Column_name: string; Seq_in_index: number }>(
     `SHOW INDEX FROM ${quoteIdent(cdrDb)}.${quoteIdent(table)}`,
   );
+  const byCalldate = idx.filter((i) => i.Column_name === 'calldate' && Number(i.Seq_in_index) === 1);
+  const name = byCalldate.map((i) => String(i.Key_name)).find((n) => SAFE_IDENTIFIER.test(n));
   return {
     names,
     has: (n) => set.has(n),
     recordings: set.has('recordingfile') ? 'recordingfile' : 'userfield',
-    calldateIndexed: idx.some((i) => i.Column_name === 'calldate' && Number(i.Seq_in_index) === 1),
+    calldateIndexed: byCalldate.length > 0,
+    ...(name !== undefined ? { calldateIndex: name } : {}),
   };
 }

@@ -115,6 +115,25 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
   return { sql: where.join(' AND '), params };
 }
 
+/**
+ * `FROM db.table`, with FORCE INDEX of the calldate index when the query reads along it and filters on nothing
+ * but calldate (dates, cursor, page bound). MariaDB otherwise turns a range over a large share of the table (a
+ * 100,000-row page of a 300,000-row table) into a full scan and a sort of every row in it, which delays the
+ * first row by the whole sort and may spill to temporary files; along the index the rows come at once, and the
+ * work is the range's. Other filters (a pattern, a status) are left to the optimizer: when they match few rows,
+ * scanning and sorting those is cheaper than reading the whole range along the index.
+ */
+function fromTable(args: CdrQueryArgs, cols: CdrColumns, table: { db: string; name: string }): string {
+  const from = `${quoteIdent(table.db)}.${quoteIdent(table.name)}`;
+  const onlyCalldate =
+    (args.field_pattern === undefined || args.field_pattern === '') &&
+    (args.status === undefined || args.status === 'ALL') &&
+    (args.recordings === undefined || args.recordings === 'all');
+  return onlyCalldate && cols.calldateIndex !== undefined
+    ? `${from} FORCE INDEX (${quoteIdent(cols.calldateIndex)})`
+    : from;
+}
+
 /** Filters plus the keyset position after `cursor`, plus an optional calldate bound (see buildBoundaryQuery). */
 function pageWhere(
   args: CdrQueryArgs,
@@ -172,7 +191,7 @@ export function buildCalldateOrderedQuery(
 ): BuiltQuery {
   const w = pageWhere(args, cols, cursor, bound);
   const dir = args.order === 'desc' ? 'DESC' : 'ASC';
-  const sql = `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${w.sql} ORDER BY \`calldate\` ${dir}`;
+  const sql = `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${fromTable(args, cols, table)}${w.sql} ORDER BY \`calldate\` ${dir}`;
   return { sql, params: w.params };
 }
 
@@ -202,7 +221,7 @@ export function buildBoundaryQuery(
   }
   const dir = desc ? 'DESC' : 'ASC';
   return {
-    sql: `SELECT \`calldate\` FROM ${quoteIdent(table.db)}.${quoteIdent(table.name)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
+    sql: `SELECT \`calldate\` FROM ${fromTable(args, cols, table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
     params: [...params, offset],
   };
 }
