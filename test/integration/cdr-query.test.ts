@@ -327,4 +327,43 @@ describe('cdr.query page plans on an indexed table (FreePBX 2.11)', () => {
     const noPattern = buildCalldateOrderedQuery({ field_name: 'src' }, cols, table, undefined);
     expect(noPattern.sql).toContain('FORCE INDEX');
   });
+
+  test("rows deleted between a page's boundary query and the page itself never end the walk early", async () => {
+    // a retention job deleting CDRs while a consumer pages: after each boundary query, five rows of that page go
+    const deleting = new FreepbxDb({ host: t.host, port: t.port, user: 'root', connectionLimit: 2 });
+    const query = deleting.query.bind(deleting);
+    deleting.query = (async (sql: string, params?: never) => {
+      const rows = await query(sql, params);
+      const bound = (rows as { calldate?: string }[])[0]?.calldate;
+      if (/LIMIT 1 OFFSET/.test(sql) && bound !== undefined) {
+        await t.conn.query(
+          `DELETE FROM \`${t.cdrDb}\`.cdr WHERE calldate <= ? ORDER BY calldate DESC LIMIT 5`,
+          [bound],
+        );
+      }
+      return rows;
+    }) as typeof deleting.query;
+    const handler = createCdrQueryCommand({ db: deleting, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000 });
+    try {
+      const got: Obj[] = [];
+      let cursor: string | undefined;
+      for (let n = 0; n < 1000; n++) {
+        const ctx = collectingContext();
+        const r = (await handler.handle({ limit: 200, ...(cursor ? { cursor } : {}) } as never, ctx)) as {
+          next_cursor: string | null;
+        };
+        got.push(...rowsAsObjects(ctx.parts));
+        if (r.next_cursor === null) break;
+        cursor = r.next_cursor;
+      }
+      const left = await db.query<Obj>(`SELECT calldate, uniqueid FROM \`${t.cdrDb}\`.cdr`);
+      const seen = new Set(got.map((r) => `${r.calldate}|${r.uniqueid}`));
+      // every row still in the table was walked (the last pages were reached), none twice
+      for (const r of left) expect(seen.has(`${r.calldate}|${r.uniqueid}`)).toBe(true);
+      expect(got.length).toBeLessThanOrEqual(N);
+      expect(left.length).toBeLessThan(N - 20); // the deletions did happen, page after page
+    } finally {
+      await deleting.close();
+    }
+  });
 });

@@ -170,6 +170,10 @@ export class CdrQuery {
       let next: CdrCursor | undefined;
       if (extraKey === undefined) {
         await sendPending();
+        // A page ending at its calldate bound holds more than `limit` rows — unless rows were deleted between the
+        // boundary query and this one (a retention job): rows may remain after the bound, so the walk goes on
+        // from the last row sent (or from the bound when none was left); the page that finds none ends it.
+        if (bound !== undefined) next = lastSentKey ?? cursor ?? { calldate: bound, uniqueid: '' };
       } else if (!same(pendingKey, extraKey)) {
         await sendPending();
         next = lastSentKey;
