@@ -74,6 +74,22 @@ describe('CDR query worker process', () => {
     });
   }
 
+  test('without a usable temporary folder for the part pipe, parts come over IPC and the query works', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent/pbxlink-test'; // os.tmpdir() reads it: the FIFO cannot be made
+    try {
+      const w = worker();
+      const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
+      const ctx = collectingContext();
+      await expect(h.handle({ limit: 1500 }, ctx)).resolves.toMatchObject({ count: 1500 });
+      expect(rowsAsObjects(ctx.parts)).toHaveLength(1500);
+      expect(w.partTransport).toBe('ipc');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   test('bad arguments are invalid_args from the worker, and it keeps serving', async () => {
     const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: worker() });
     await expect(h.handle({ limit: 5001 }, collectingContext())).rejects.toMatchObject({
