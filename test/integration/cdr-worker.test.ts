@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createCdrQueryCommand } from '../../agent/src/commands/cdr';
 import { CdrWorker } from '../../agent/src/pbx/cdr/worker-client';
@@ -75,19 +78,16 @@ describe('CDR query worker process', () => {
   }
 
   test('without a usable temporary folder for the part pipe, parts come over IPC and the query works', async () => {
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = '/nonexistent/pbxlink-test'; // os.tmpdir() reads it: the FIFO cannot be made
-    try {
-      const w = worker();
-      const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
-      const ctx = collectingContext();
-      await expect(h.handle({ limit: 1500 }, ctx)).resolves.toMatchObject({ count: 1500 });
-      expect(rowsAsObjects(ctx.parts)).toHaveLength(1500);
-      expect(w.partTransport).toBe('ipc');
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    // a regular file as the FIFO's parent folder: mkdtemp fails (ENOTDIR), as on a read-only or missing $TMPDIR
+    const file = join(mkdtempSync(join(tmpdir(), 'pbxlink-test-')), 'not-a-folder');
+    writeFileSync(file, '');
+    const w = worker({ tmpDir: file });
+    const h = createCdrQueryCommand({ db, cdrDb: t.cdrDb, cdrTable: 'cdr', maxRows: 5000, worker: w });
+    const ctx = collectingContext();
+    await expect(h.handle({ limit: 1500 }, ctx)).resolves.toMatchObject({ count: 1500 });
+    expect(rowsAsObjects(ctx.parts)).toHaveLength(1500);
+    expect(w.partTransport).toBe('ipc');
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 
   test('bad arguments are invalid_args from the worker, and it keeps serving', async () => {

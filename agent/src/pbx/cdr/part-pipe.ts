@@ -34,9 +34,10 @@ export interface PartPipeFds {
   write: number;
 }
 
-/** Makes a FIFO, opens both ends (non-blocking), removes its name. Rejects when the system has no mkfifo. */
-export async function openPartPipe(): Promise<PartPipeFds> {
-  const dir = mkdtempSync(join(tmpdir(), 'pbxlink-cdr-'));
+/** Makes a FIFO in a new folder under `parent`, opens both ends (non-blocking), removes its name and folder.
+ * Rejects when the system has no mkfifo or `parent` is not a writable folder. */
+export async function openPartPipe(parent: string = tmpdir()): Promise<PartPipeFds> {
+  const dir = mkdtempSync(join(parent, 'pbxlink-cdr-'));
   const path = join(dir, 'parts');
   try {
     await new Promise<void>((resolve, reject) =>

@@ -27,6 +27,8 @@ export interface CdrWorkerOptions {
   /** Parts come through a part pipe (default; part-pipe.ts), or as IPC messages when false or when the pipe
    * cannot be made (no mkfifo, no writable temporary folder). */
   partPipe?: boolean;
+  /** Where the part pipe's FIFO is made (default: the system's temporary folder, $TMPDIR or /tmp). */
+  tmpDir?: string;
 }
 
 /** A running worker: its process, and the reader of its part pipe (none when parts come as messages). */
@@ -127,7 +129,8 @@ export class CdrWorker {
   }
 
   private async start(): Promise<Child> {
-    const fds = this.opts.partPipe === false ? undefined : await openPartPipe().catch(() => undefined);
+    const fds =
+      this.opts.partPipe === false ? undefined : await openPartPipe(this.opts.tmpDir).catch(() => undefined);
     const d = defaultScript();
     let proc: ChildProcess;
     try {
