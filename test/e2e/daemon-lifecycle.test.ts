@@ -122,6 +122,32 @@ describe('daemon: last will and clean stop on P/A/status', () => {
   });
 });
 
+describe("daemon: Ctrl-C, then a wrapper's SIGTERM while it stops", () => {
+  let pbx: TestPbx;
+  let consumer: Consumer;
+
+  afterEach(async () => {
+    await consumer?.close();
+    await pbx?.close();
+  });
+
+  it('one clean stop: one offline status (no last will after it), exit code 0', async () => {
+    pbx = await startTestPbx({ agentId: `daemon-int-${process.pid}-${Date.now()}` });
+    consumer = await connectConsumer(pbx.broker.url, statusTopic(pbx));
+    const agent = await startAgentProcess(pbx);
+    await consumer.waitFor(() => consumer.seen.some((s) => s.payload.online === true), 10_000, 'birth');
+    // what a terminal's Ctrl-C and then the demo (or any wrapper) do to the agent
+    agent.child.kill('SIGINT');
+    await agent.waitForLine(/stopping/, 5000);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    await consumer.waitFor(() => consumer.seen.some((s) => s.payload.online === false), 5000, 'offline');
+    await sleep(300);
+    const offline = consumer.seen.filter((s) => s.payload.online === false);
+    expect(offline.map((s) => s.payload.reason)).toEqual(['stopped']); // one offline status: no last will after it
+  });
+});
+
 describe('daemon: listens on no socket', () => {
   let pbx: TestPbx;
   let consumer: Consumer;

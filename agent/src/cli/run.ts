@@ -67,8 +67,12 @@ function waitForSignal(): Promise<string> {
     const on = (sig: NodeJS.Signals) => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
-      // A second signal while stopping forces the exit.
+      // The same signal again while stopping forces the exit (Ctrl-C twice, or TERM sent twice). The other one
+      // is the same request arriving twice: Ctrl-C reaches a whole process group, and a wrapper (the demo, a
+      // script) then sends its own SIGTERM. Left to Node's default, it killed the agent mid-stop, before its
+      // clean DISCONNECT: the broker published the last will after the `stopped` status.
       process.once(sig, () => process.exit(EXIT.failure));
+      process.on(sig === 'SIGINT' ? 'SIGTERM' : 'SIGINT', () => {});
       resolve(sig);
     };
     process.on('SIGINT', on);
