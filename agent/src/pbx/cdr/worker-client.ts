@@ -141,6 +141,9 @@ export class CdrWorker {
           ? ['ignore', 'ignore', 'inherit', 'ipc', fds.write]
           : ['ignore', 'ignore', 'inherit', 'ipc'],
       });
+    } catch (e) {
+      if (fds) closeSync(fds.read); // no worker: nothing will read the pipe
+      throw e;
     } finally {
       if (fds) closeSync(fds.write); // the worker holds it now: the pipe ends when the worker does
     }
