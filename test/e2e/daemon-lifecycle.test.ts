@@ -120,22 +120,9 @@ describe('daemon: last will and clean stop on P/A/status', () => {
     const later = await retainedStatus(pbx, (p) => p.online === false);
     expect(later).toEqual({ payload: offline[0]!.payload, retain: true });
   });
-});
 
-describe("daemon: Ctrl-C, then a wrapper's SIGTERM while it stops", () => {
-  let pbx: TestPbx;
-  let consumer: Consumer;
-
-  afterEach(async () => {
-    await consumer?.close();
-    await pbx?.close();
-  });
-
-  it('one clean stop: one offline status (no last will after it), exit code 0', async () => {
-    pbx = await startTestPbx({ agentId: `daemon-int-${process.pid}-${Date.now()}` });
-    consumer = await connectConsumer(pbx.broker.url, statusTopic(pbx));
-    const agent = await startAgentProcess(pbx);
-    await consumer.waitFor(() => consumer.seen.some((s) => s.payload.online === true), 10_000, 'birth');
+  it("Ctrl-C, then a wrapper's SIGTERM while it stops: one clean stop, exit code 0", async () => {
+    const agent = pbx.agent!;
     // what a terminal's Ctrl-C and then the demo (or any wrapper) do to the agent
     agent.child.kill('SIGINT');
     await agent.waitForLine(/stopping/, 5000);
