@@ -70,8 +70,6 @@ export class CdrPartWriter {
   parts = 0;
   /** Payload bytes of the parts' data (after compression). */
   sentBytes = 0;
-  /** Raw JSON bytes of the rows (before compression). */
-  rawBytes = 0;
   /** Time spent waiting for acknowledgements with the window full (by `monotonic`; 0 without it). */
   ackWaitMs = 0;
 
@@ -120,7 +118,6 @@ export class CdrPartWriter {
       scratch = this.scratchFor(max);
       size = row.writeInto(scratch, 0);
     }
-    this.rawBytes += size;
     if (this.base + size > this.limit) {
       throw new PbxlinkError(
         'internal',
@@ -152,9 +149,14 @@ export class CdrPartWriter {
     this.count = 1;
   }
 
-  /** A part buffer (reused when one was acknowledged) with `{"rows":[` written, ready for rows. */
+  /** A buffer for one part with room for the envelope around it: one whose part was acknowledged, or a new one. */
+  private partBuffer(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
+  }
+
+  /** A part buffer with `{"rows":[` written, ready for rows. */
   private startPart(): Buffer {
-    const buf = this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
+    const buf = this.partBuffer();
     this.partBuf = buf;
     this.off = ROOM_BEFORE + buf.write('{"rows":[', ROOM_BEFORE, 'latin1');
     return buf;
@@ -173,7 +175,6 @@ export class CdrPartWriter {
     const at = this.rawOff + 1;
     const raw = this.rawRoom(at + row.maxBytes() + 1); // `]` may follow
     const size = row.writeInto(raw, at) - at;
-    this.rawBytes += size;
     const extra = size + (this.count > 0 ? 1 : 0);
     if (this.count > 0 && this.bytes + extra > this.rawBudget()) return this.flushRawThenPlace(at, size);
     raw[this.rawOff] = this.count > 0 ? 0x2c : 0x5b; // , or [
@@ -224,7 +225,7 @@ export class CdrPartWriter {
     const buf = this.partBuf as Buffer;
     this.partBuf = undefined; // the sink may keep it until the part is acknowledged: then it is reused
     const end = this.off + buf.write(`]${this.tail}`, this.off, 'utf8');
-    await this.send(buf.subarray(ROOM_BEFORE, end), this.base + bytes, buf);
+    await this.send(buf, end, this.base + bytes);
   }
 
   /** Sends what is buffered and waits until every part is acknowledged. */
@@ -259,23 +260,22 @@ export class CdrPartWriter {
       return;
     }
     // into a part buffer with room for the envelope, as plain parts (no second copy of the text as a string)
-    const buf = this.spare.pop() ?? Buffer.allocUnsafe(ROOM_BEFORE + this.limit + ROOM_AFTER);
+    const buf = this.partBuffer();
     let off = ROOM_BEFORE + buf.write('{"rows":"', ROOM_BEFORE, 'latin1');
     off += buf.write(b64, off, 'latin1');
     off += buf.write(`"${this.tail}`, off, 'utf8');
-    await this.send(buf.subarray(ROOM_BEFORE, off), this.base + b64.length, buf);
+    await this.send(buf, off, this.base + b64.length);
   }
 
-  /** Hands a part to the sink in order; keeps at most `window` of them unacknowledged (bounded memory). */
-  private async send(data: string | Buffer, bytes: number, reusable?: Buffer): Promise<void> {
+  /** Hands the part held in buf[ROOM_BEFORE, end) (`bytes` of data) to the sink in order, with the room around it for
+   * the reply envelope; keeps at most `window` parts unacknowledged (bounded memory), reusing a buffer once its part
+   * is acknowledged. */
+  private async send(buf: Buffer, end: number, bytes: number): Promise<void> {
     this.parts++;
     this.sentBytes += bytes;
-    // a part in a buffer of ours leaves room around it, for the reply envelope to be written in place
-    const acked = this.sink.part(
-      reusable ? new RawJson(data, { before: ROOM_BEFORE, after: ROOM_AFTER }) : new RawJson(data),
-    );
+    const acked = this.sink.part(new RawJson(buf.subarray(ROOM_BEFORE, end), PART_ROOM));
     // observed when awaited below; never an unhandled rejection meanwhile
-    acked.then(() => reusable && this.spare.push(reusable)).catch(() => {});
+    acked.then(() => this.spare.push(buf)).catch(() => {});
     this.inflight.push(acked);
     if (this.inflight.length < this.window) return;
     const t0 = this.monotonic();
