@@ -63,6 +63,12 @@ export function escapeLike(text: string): string {
 
 /** The WHERE conditions of the filters (everything but the cursor), with their values. */
 export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQuery {
+  const { sql, params } = filters(args, cols);
+  return { sql, params };
+}
+
+/** filterConditions, and whether none but start_date/end_date applies (then FORCE INDEX: see fromTable). */
+function filters(args: CdrQueryArgs, cols: CdrColumns): BuiltQuery & { onlyDates: boolean } {
   const where: string[] = [];
   const params: SqlParam[] = [];
   if (args.start_date !== undefined) {
@@ -86,6 +92,7 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
     const e = args.end_date.length === 10 ? `${args.end_date} 23:59:59` : args.end_date;
     if (s > e) throw invalidArg('end_date', 'end_date is before start_date');
   }
+  const dates = where.length;
   if (args.field_pattern !== undefined && args.field_name === undefined) {
     throw invalidArg('field_pattern', 'field_pattern needs field_name');
   }
@@ -112,7 +119,7 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
         : "`userfield` LIKE 'audio:%'";
     where.push(args.recordings === 'only' ? has : `NOT ${has}`);
   }
-  return { sql: where.join(' AND '), params };
+  return { sql: where.join(' AND '), params, onlyDates: where.length === dates };
 }
 
 /**
@@ -123,13 +130,9 @@ export function filterConditions(args: CdrQueryArgs, cols: CdrColumns): BuiltQue
  * work is the range's. Other filters (a pattern, a status) are left to the optimizer: when they match few rows,
  * scanning and sorting those is cheaper than reading the whole range along the index.
  */
-function fromTable(args: CdrQueryArgs, cols: CdrColumns, table: { db: string; name: string }): string {
+function fromTable(onlyDates: boolean, cols: CdrColumns, table: { db: string; name: string }): string {
   const from = `${quoteIdent(table.db)}.${quoteIdent(table.name)}`;
-  const onlyCalldate =
-    (args.field_pattern === undefined || args.field_pattern === '') &&
-    (args.status === undefined || args.status === 'ALL') &&
-    (args.recordings === undefined || args.recordings === 'all');
-  return onlyCalldate && cols.calldateIndex !== undefined
+  return onlyDates && cols.calldateIndex !== undefined
     ? `${from} FORCE INDEX (${quoteIdent(cols.calldateIndex)})`
     : from;
 }
@@ -140,8 +143,8 @@ function pageWhere(
   cols: CdrColumns,
   cursor: CdrCursor | undefined,
   bound?: string,
-): BuiltQuery {
-  const f = filterConditions(args, cols);
+): BuiltQuery & { onlyDates: boolean } {
+  const f = filters(args, cols);
   const where = f.sql ? [f.sql] : [];
   const params = [...f.params];
   const desc = args.order === 'desc';
@@ -157,7 +160,7 @@ function pageWhere(
     where.push(`\`calldate\` ${desc ? '>=' : '<='} ?`);
     params.push(bound);
   }
-  return { sql: where.length ? ` WHERE ${where.join(' AND ')}` : '', params };
+  return { sql: where.length ? ` WHERE ${where.join(' AND ')}` : '', params, onlyDates: f.onlyDates };
 }
 
 /** The full SELECT of one page: filters, keyset position after `cursor`, order, `fetch` rows. */
@@ -191,7 +194,7 @@ export function buildCalldateOrderedQuery(
 ): BuiltQuery {
   const w = pageWhere(args, cols, cursor, bound);
   const dir = args.order === 'desc' ? 'DESC' : 'ASC';
-  const sql = `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${fromTable(args, cols, table)}${w.sql} ORDER BY \`calldate\` ${dir}`;
+  const sql = `SELECT ${cols.names.map(quoteIdent).join(', ')} FROM ${fromTable(w.onlyDates, cols, table)}${w.sql} ORDER BY \`calldate\` ${dir}`;
   return { sql, params: w.params };
 }
 
@@ -211,7 +214,7 @@ export function buildBoundaryQuery(
   cursor: CdrCursor | undefined,
   offset: number,
 ): BuiltQuery {
-  const f = filterConditions(args, cols);
+  const f = filters(args, cols);
   const where = f.sql ? [f.sql] : [];
   const params: SqlParam[] = [...f.params];
   const desc = args.order === 'desc';
@@ -221,7 +224,7 @@ export function buildBoundaryQuery(
   }
   const dir = desc ? 'DESC' : 'ASC';
   return {
-    sql: `SELECT \`calldate\` FROM ${fromTable(args, cols, table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
+    sql: `SELECT \`calldate\` FROM ${fromTable(f.onlyDates, cols, table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY \`calldate\` ${dir} LIMIT 1 OFFSET ?`,
     params: [...params, offset],
   };
 }
