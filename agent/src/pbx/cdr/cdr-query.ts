@@ -123,7 +123,6 @@ export class CdrQuery {
       this.deps.partWindow,
       clock ? () => clock.monotonic() : undefined,
     );
-    const same = sameCdrKey;
 
     let sent = 0;
     let fetched = 0;
@@ -158,7 +157,7 @@ export class CdrQuery {
           extraKey = key; // keep reading to the end (one row), so the connection goes back to the pool clean
           return;
         }
-        if (same(pendingKey, key)) {
+        if (sameCdrKey(pendingKey, key)) {
           pending.push(row);
           return;
         }
@@ -174,7 +173,7 @@ export class CdrQuery {
         // boundary query and this one (a retention job): rows may remain after the bound, so the walk goes on
         // from the last row sent (or from the bound when none was left); the page that finds none ends it.
         if (bound !== undefined) next = lastSentKey ?? cursor ?? { calldate: bound, uniqueid: '' };
-      } else if (!same(pendingKey, extraKey)) {
+      } else if (!sameCdrKey(pendingKey, extraKey)) {
         await sendPending();
         next = lastSentKey;
       } else if (sent > 0) {

@@ -66,10 +66,8 @@ export interface PageSource {
 /** Rows of one calldate kept in memory by default (bounded memory; far above any real PBX's calls per second). */
 export const DEFAULT_GROUP_CAP = 2000;
 
-/** Uniqueid remainders (after the group's common prefix) whose order is the same in JS and every collation. */
-const DIGITS_AND_DOTS = /^[0-9.]*$/;
-
-/** Whether text[from…] holds only digits and dots (DIGITS_AND_DOTS without slicing the text). */
+/** Whether text[from…] (a uniqueid after its group's common prefix) holds only digits and dots: an order that is
+ * the same in JS and in every collation. */
 function digitsAndDotsFrom(text: string, from: number): boolean {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -188,7 +186,7 @@ export function uniqueidOrder(keys: readonly CdrCursor[], desc: boolean): number
     while (i < prefix && i < id.length && id.charCodeAt(i) === first.charCodeAt(i)) i++;
     prefix = i;
   }
-  for (const id of ids) if (!DIGITS_AND_DOTS.test(id.slice(prefix))) return undefined;
+  for (const id of ids) if (!digitsAndDotsFrom(id, prefix)) return undefined;
   const order = ids.map((_, i) => i);
   order.sort((a, b) => {
     const x = ids[a] as string;

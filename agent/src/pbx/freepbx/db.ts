@@ -321,11 +321,7 @@ export class FreepbxDb {
       };
       const q = conn.query({ sql, values: params as unknown[] | undefined, rowsAsArray: opts.rowsAsArray });
       if (opts.decoder) {
-        const decoder = opts.decoder;
-        const fallback = (m: (row: unknown) => unknown) => {
-          map = m;
-        };
-        decodeRowsWith(q as unknown as QueryInternals, decoder, fallback, onRow);
+        decodeRowsWith(q as unknown as QueryInternals, opts.decoder, (m) => (map = m), onRow);
       }
       // mysql2's own rows (no decoder, or one that does not cover the columns)
       q.on('result', (row: unknown) => onRow(map ? map(row) : row));

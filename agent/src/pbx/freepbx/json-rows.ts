@@ -61,9 +61,7 @@ export class JsonRow {
   sameKey(j: number, other: JsonRow): boolean {
     const a = this.keySpans;
     const b = other.keySpans;
-    if (!a || !b || this.keyTexts[j] !== undefined || other.keyTexts[j] !== undefined) {
-      return this.key(j) === other.key(j);
-    }
+    if (!a || !b) return this.key(j) === other.key(j);
     const as = a[2 * j] as number;
     const bs = b[2 * j] as number;
     if (as < 0 || bs < 0) return as === bs;
@@ -153,7 +151,7 @@ export interface RowDecoder<R> {
 export interface JsonRowOptions {
   /** `objects`: `{"col":value,…}`; `rows`: `[value,…]` in column order. */
   format: 'objects' | 'rows';
-  /** Columns whose value text each JsonRow carries in `keys` (e.g. a cursor's columns). */
+  /** Key columns (e.g. a cursor's): each JsonRow gives their text (`key(j)`) and compares them (`sameKey`). */
   keys: readonly string[];
 }
 
