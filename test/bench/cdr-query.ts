@@ -1,14 +1,16 @@
 // `npm run bench -- cdr-query [--quick]`: cdr.query streaming 1,000,000 CDR rows (quick: 100,000) from MariaDB
 // through a real Mosquitto to a subscriber, against `mariadb --quick --batch -e 'SELECT * FROM db.cdr' > /dev/null`
-// measured in the same run (issue 5 benchmark), both against a MariaDB server of the bench's own (the shared one
-// serves other tests). The handler runs in a child process so its peak RSS (getrusage maxrss) is its own; it
+// measured in the same run (issue 5 benchmark), and against the ordered-read floor: the same client reading the rows
+// in calldate order along the index, as every keyset page must (its ratio bounds any such reader). All run against
+// a MariaDB server of the bench's own (the shared one serves other tests). The handler runs in a child process so its peak RSS (getrusage maxrss) is its own; it
 // publishes through the agent's own reply path (MqttSession, ReplyChannel) and pages with next_cursor at the
 // largest limit. The subscriber is mosquitto_sub (a consumer elsewhere; every message and byte is counted) or,
 // with `--subscriber mqtt.js`, a Node consumer that parses every row on this box. Each run is compared with the
 // best of two baselines taken right before it; CPU seconds of the agent side, broker, subscriber, MariaDB server
 // and mariadb client are reported next to wall clock (the machine is shared). Ends with one JSON line
 // (DESIGN.md "Benchmarks"). The agent side runs with the Node flags and environment the service starts the agent
-// with (packaging/sysconfig/pbxlink). Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
+// with (packaging/sysconfig/pbxlink). `--schema freepbx-14` seeds FreePBX 13+'s InnoDB table instead of the
+// MyISAM one of FreePBX 2.11 / Elastix. Experiments: `--rows N`, `--only objects,rows,rows+gz,objects+gz`,
 // BENCH_AGENT_NODE_FLAGS (added after the service's flags, e.g. --max-opt=3 or --cpu-prof), BENCH_CDR_PART_WINDOW (parts awaiting PUBACK, default 4),
 // BENCH_CDR_NULL_SINK=1 (parts are dropped instead of published: the database side alone), BENCH_CDR_IN_PROCESS=1
 // (pages run in the agent process instead of its CDR query worker), BENCH_CDR_WORKER_FLAGS (the worker's Node flags
@@ -260,10 +262,22 @@ async function findDbServerPid(port: number): Promise<void> {
   }
 }
 
-/** Baseline: the mariadb client reading every row to /dev/null; wall seconds and the client's and server's CPU seconds. */
+/** `SELECT * FROM db.cdr`: the issue's baseline, every row in the order the table holds them. */
+const plainSelect = (db: string) => `SELECT * FROM \`${db}\`.cdr`;
+
+/**
+ * The same rows in calldate order along the calldate index: the order any keyset walk by (calldate, uniqueid)
+ * must read them in, and the read cdr.query's pages make (FORCE INDEX, ORDER BY calldate; see query-builder.ts).
+ * Through the same client, its speed against plainSelect's is the most a reader of ordered pages can reach.
+ */
+const orderedSelect = (db: string) =>
+  `SELECT * FROM \`${db}\`.cdr FORCE INDEX (calldate) WHERE calldate >= '0001-01-01' ORDER BY calldate`;
+
+/** The mariadb client reading `sql`'s rows to /dev/null; wall seconds and the client's and server's CPU seconds. */
 async function baseline(
   db: string,
   port: number,
+  sql = plainSelect(db),
 ): Promise<{ seconds: number; cpu_s: number; server_cpu_s: number }> {
   const server0 = procCpuS(dbServerPid);
   const devnull = openSync('/dev/null', 'w');
@@ -275,7 +289,7 @@ async function baseline(
       [
         ...['-f', '%U %S', '-o', timeFile],
         ...['mariadb', '--quick', '--batch', '-h', '127.0.0.1', '-P', String(port), '-u', 'root'],
-        ...['-e', `SELECT * FROM \`${db}\`.cdr`],
+        ...['-e', sql],
       ],
       { stdio: ['ignore', devnull, 'inherit'] },
     );
@@ -557,6 +571,47 @@ async function bundleChild(): Promise<void> {
   });
 }
 
+/** Tables the bench can seed (`--schema`): Elastix/FreePBX 2.11's MyISAM table (the default), FreePBX 13+'s InnoDB one. */
+const SCHEMAS = {
+  'freepbx-2.11': 'FreePBX 2.11 / Elastix 2.4–4 schema, MyISAM',
+  'freepbx-14': 'FreePBX 14 schema, InnoDB',
+} as const;
+
+/**
+ * The ordered-read floor: best of two plain and two ordered reads by the mariadb client, interleaved. Its ratio
+ * (ordered / plain) bounds what any reader of the rows in keyset order can reach against the baseline; the
+ * server's CPU seconds of each show where the difference goes.
+ */
+async function orderedFloor(
+  db: string,
+  port: number,
+): Promise<{
+  ratio: number;
+  seconds: number;
+  server_cpu_s: number;
+  plain_seconds: number;
+  plain_server_cpu_s: number;
+}> {
+  const best = (a: { seconds: number }, b: { seconds: number }) => (a.seconds <= b.seconds ? a : b);
+  const p1 = await baseline(db, port);
+  const o1 = await baseline(db, port, orderedSelect(db));
+  const p2 = await baseline(db, port);
+  const o2 = await baseline(db, port, orderedSelect(db));
+  const plain = best(p1, p2) as typeof p1;
+  const ordered = best(o1, o2) as typeof o1;
+  const ratio = +(plain.seconds / ordered.seconds).toFixed(2);
+  log(
+    `ordered-read floor: mariadb --quick --batch reading the rows in calldate order along the index (as every page of cdr.query must): ${ordered.seconds.toFixed(2)} s against ${plain.seconds.toFixed(2)} s unordered = ${ratio}× baseline at most for any keyset reader; MariaDB server CPU ${ordered.server_cpu_s} s against ${plain.server_cpu_s} s`,
+  );
+  return {
+    ratio,
+    seconds: ordered.seconds,
+    server_cpu_s: ordered.server_cpu_s,
+    plain_seconds: plain.seconds,
+    plain_server_cpu_s: plain.server_cpu_s,
+  };
+}
+
 const RUNS = [
   ['objects', false],
   ['rows', false],
@@ -586,11 +641,13 @@ async function main(): Promise<void> {
   const N = rowsArg >= 0 ? Number(process.argv[rowsArg + 1]) : quick ? 100_000 : 1_000_000;
   // A MariaDB server of its own: what other work does on the shared one does not count as this query's.
   const server = await startPrivateMariadb();
-  const t = await createTestDatabases({ cdr: 'freepbx-2.11', port: server.port });
+  const schema = argAfter('--schema') ?? 'freepbx-2.11';
+  if (!(schema in SCHEMAS)) throw new Error(`--schema: expected one of ${Object.keys(SCHEMAS).join(', ')}`);
+  const t = await createTestDatabases({ cdr: schema as keyof typeof SCHEMAS, port: server.port });
   const broker = await startMosquitto({ extraConfig: ['set_tcp_nodelay true'] });
   try {
     log(`agent side: node ${agentNodeFlags().join(' ')} (flags from packaging/sysconfig/pbxlink)`);
-    log(`seeding ${N} CDR rows into ${t.cdrDb}.cdr (FreePBX 2.11 schema) …`);
+    log(`seeding ${N} CDR rows into ${t.cdrDb}.cdr (${SCHEMAS[schema as keyof typeof SCHEMAS]}) …`);
     const s0 = Date.now();
     await seedCdr(
       t.cdrDb,
@@ -600,6 +657,7 @@ async function main(): Promise<void> {
     log(`seeded in ${((Date.now() - s0) / 1000).toFixed(1)} s`);
     await findDbServerPid(t.port);
     await baseline(t.cdrDb, t.port); // warm the cache
+    const floor = await orderedFloor(t.cdrDb, t.port);
     const base = { mqttUrl: broker.url, agent: 'bench', port: t.port, cdrDb: t.cdrDb };
     // The machine is shared and its load swings: each run is compared with the best of two baselines taken
     // right before it; CPU seconds of every process are reported next to the wall-clock figures.
@@ -620,9 +678,10 @@ async function main(): Promise<void> {
         baseline_cpu_s: bl.cpu_s,
         baseline_server_cpu_s: bl.server_cpu_s,
         ratio,
+        ratio_to_floor: +(ratio / floor.ratio).toFixed(2),
       });
       log(
-        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (agent ${r.agent_peak_rss_mb} + query worker ${r.worker_peak_rss_mb}; ${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (query worker ${r.worker_cpu_s}; ${r.agent_rows_per_cpu_s} rows/CPU-s${r.agent_ack_wait_s === null ? '' : `; ${r.agent_ack_wait_s} s awaiting PUBACKs`}), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}, MariaDB server ${r.db_server_cpu_s} (baseline: client ${bl.cpu_s}, server ${bl.server_cpu_s})`,
+        `cdr.query format=${format} compress=${compress}: ${r.seconds.toFixed(2)} s, ${r.rows_per_s} rows/s (${ratio}× baseline; ${(ratio / floor.ratio).toFixed(2)} of the ordered-read floor), ${r.messages} messages, ${r.mb} MB on the wire, agent peak RSS ${r.peak_rss_mb} MB (agent ${r.agent_peak_rss_mb} + query worker ${r.worker_peak_rss_mb}; ${r.idle_rss_mb} MB connected and idle); CPU s: agent ${r.agent_cpu_s} (query worker ${r.worker_cpu_s}; ${r.agent_rows_per_cpu_s} rows/CPU-s${r.agent_ack_wait_s === null ? '' : `; ${r.agent_ack_wait_s} s awaiting PUBACKs`}), broker ${r.broker_cpu_s}, subscriber ${r.subscriber_cpu_s}, MariaDB server ${r.db_server_cpu_s} (baseline: client ${bl.cpu_s}, server ${bl.server_cpu_s})`,
       );
     }
     const main = runs[0]!; // format objects, no compression: the default a consumer gets (unless --only)
@@ -631,6 +690,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'cdr-query',
         rows: N,
+        schema,
         agent_node_flags: agentNodeFlags(),
         format: main.format,
         compress: main.compress,
@@ -638,6 +698,7 @@ async function main(): Promise<void> {
         baseline_rows_per_s: main.baseline_rows_per_s,
         ratio: main.ratio,
         peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+        ordered_floor: floor,
         best: {
           format: best.format,
           compress: best.compress,
@@ -650,6 +711,7 @@ async function main(): Promise<void> {
           rows_per_s: r.rows_per_s,
           baseline_rows_per_s: r.baseline_rows_per_s,
           ratio: r.ratio,
+          ratio_to_floor: r.ratio_to_floor,
           mb: r.mb,
           messages: r.messages,
           peak_rss_mb: r.peak_rss_mb,
