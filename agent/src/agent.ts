@@ -149,14 +149,17 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps): AgentHandle & 
 
   // Transitions of the two links become component.status for state/health (degraded, not dead).
   ami.onStatus((s) => {
-    if (s.state === 'connected' && s.resynced)
+    if (s.state === 'connected' && s.resynced) {
       bus.emit('component.status', { component: 'ami', status: 'ok' });
-    else if (s.state === 'disconnected' || s.state === 'stopped')
+      void link.refreshBirth(); // the birth's pbx part is known now (and may have changed: an upgrade)
+    } else if (s.state === 'disconnected' || s.state === 'stopped')
       bus.emit('component.status', { component: 'ami', status: 'down', reason: s.reason ?? s.state });
   });
   link.onStatus((s) => {
-    if (s.state === 'connected') bus.emit('component.status', { component: 'broker', status: 'ok' });
-    else if (s.state === 'lost')
+    if (s.state === 'connected') {
+      bus.emit('component.status', { component: 'broker', status: 'ok' });
+      void link.refreshBirth(); // AMI may have logged in while the birth was on its way
+    } else if (s.state === 'lost')
       bus.emit('component.status', { component: 'broker', status: 'down', reason: s.reason });
   });
 

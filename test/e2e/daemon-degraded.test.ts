@@ -35,6 +35,14 @@ describe('daemon: degraded, not dead', () => {
       10_000,
       'birth',
     );
+    // Born before Asterisk answered: the birth knows nothing of the PBX yet (and makes nothing up).
+    expect(consumer.on('/status').find((s) => s.payload.online === true)!.payload.pbx).toEqual({
+      dialect: null,
+      asterisk_version: null,
+      ami_version: null,
+      chan_sip: null,
+      pjsip: null,
+    });
     const downBoth = (s: { payload: any }) => {
       const c = s.payload.data.components;
       return c.ami?.status === 'down' && c.database?.status === 'down';
@@ -79,6 +87,29 @@ describe('daemon: degraded, not dead', () => {
       10_000,
       'state/peers with every peer',
     );
+    // ...and the retained birth is published again with what AMI told: a consumer joining now reads it.
+    await consumer.waitFor(
+      () => consumer.on('/status').at(-1)?.payload.pbx?.dialect === '13',
+      10_000,
+      'birth again with the PBX dialect',
+    );
+    const births = consumer.on('/status').filter((s) => s.payload.online === true);
+    expect(births.at(-1)!.payload).toMatchObject({
+      online: true,
+      boot_id: births[0]!.payload.boot_id,
+      pbx: {
+        dialect: '13',
+        asterisk_version: expect.stringMatching(/^13\./),
+        ami_version: expect.any(String),
+      },
+    });
+    const late = await connectConsumer(pbx.broker.url, `${pbx.prefix}/${pbx.agentId}/status`);
+    try {
+      await late.waitFor(() => late.on('/status').length > 0, 5_000, 'retained status');
+      expect(late.on('/status')[0]!.payload.pbx.dialect).toBe('13');
+    } finally {
+      await late.close();
+    }
     const names = consumer
       .on('/state/peers')
       .at(-1)!

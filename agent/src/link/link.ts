@@ -114,6 +114,11 @@ export class Link {
     return this.sessionOrThrow();
   }
 
+  /** Publishes the birth again when what it says has changed (MqttSession.refreshBirth); no-op before start. */
+  refreshBirth(): Promise<void> {
+    return this.session?.refreshBirth() ?? Promise.resolve();
+  }
+
   /** Opens the state dir (seq, outbox) and starts connecting; returns without waiting for the broker. */
   start(): void {
     if (this.session) return;

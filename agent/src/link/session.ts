@@ -53,6 +53,8 @@ export class MqttSession {
   private messageHandler: ((m: IncomingMessage) => void | Promise<void>) | undefined;
   /** Commands the broker delivered before birth was acknowledged (queued while we were offline). */
   private early: IncomingMessage[] = [];
+  /** The birth payload on the broker now (retained), to republish it only when it changes. */
+  private birthJson = '';
 
   constructor(private readonly opts: SessionOptions) {
     this.maxBytes = opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
@@ -89,6 +91,36 @@ export class MqttSession {
     checkBrokerUrl(this.opts.url);
     this.stopping = false;
     if (!this.client && this.reconnectTimer === undefined) this.connectOnce();
+  }
+
+  /**
+   * Publishes the birth again (retained) when what it says has changed since it was published — the PBX's
+   * dialect and version become known when AMI logs in, which may be after the broker connection — so the
+   * retained status a late consumer reads is current. Nothing while not connected: the next connect's birth
+   * reads the same source.
+   */
+  async refreshBirth(): Promise<void> {
+    const client = this.client;
+    if (!this.ready || !client) return;
+    const birth = this.birthText();
+    if (birth === this.birthJson) return;
+    this.birthJson = birth;
+    try {
+      await this.send(client, this.opts.topics.status, Buffer.from(birth), { qos: 1, retain: true });
+    } catch (err) {
+      this.birthJson = ''; // sent again by the next refresh or connect
+      this.opts.log.warn({ err }, 'birth refresh failed');
+    }
+  }
+
+  private birthText(): string {
+    const topics = this.opts.topics;
+    return JSON.stringify({
+      online: true,
+      agent: topics.agent,
+      boot_id: this.opts.bootId,
+      ...this.opts.birth(),
+    });
   }
 
   /** Throws PbxlinkError(invalid_args) when a publish of `payload` to `topic` would exceed maxPacketBytes. */
@@ -233,8 +265,9 @@ export class MqttSession {
           throw new Error(`subscription to ${topics.cmd} refused`);
       }
       if (gen !== this.gen) return;
-      const birth = { online: true, agent: topics.agent, boot_id: this.opts.bootId, ...this.opts.birth() };
-      await this.send(client, topics.status, Buffer.from(JSON.stringify(birth)), { qos: 1, retain: true });
+      const birth = this.birthText();
+      await this.send(client, topics.status, Buffer.from(birth), { qos: 1, retain: true });
+      this.birthJson = birth;
     } catch (err) {
       if (gen !== this.gen) return;
       this.lastError = (err as Error).message;

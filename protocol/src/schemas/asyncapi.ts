@@ -118,7 +118,7 @@ export function buildAsyncApi(version = '1.0.0'): Record<string, unknown> {
   channel(
     'status',
     'status',
-    'Retained, QoS 1. Birth after the cmd subscription is acknowledged; last will / clean stop when offline.',
+    'Retained, QoS 1. Birth after the cmd subscription is acknowledged, published again (same boot_id) when its pbx facts become known or change; last will / clean stop when offline.',
     {
       'status.birth': {
         name: 'status.birth',
