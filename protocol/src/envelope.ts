@@ -47,7 +47,7 @@ export interface ReplyError {
   v: 1;
   id: string;
   ok: false;
-  error: { code: ErrorCode; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details: unknown };
 }
 /** Any reply. */
 export type Reply<T = unknown> = ReplyOk<T> | ReplyPart<T> | ReplyDone<T> | ReplyError;
@@ -98,14 +98,12 @@ export function doneReply<T>(id: string, data: T): ReplyDone<T> {
   return { v: 1, id, ok: true, done: true, data };
 }
 
-/** `{"v":1,"id","ok":false,"error":{code,message,details?}}`. */
+/**
+ * `{"v":1,"id","ok":false,"error":{code,message,details}}` (DESIGN.md "Commands"): `details` is always there, an
+ * empty object when the error has nothing more to say, so a consumer may read `error.details.x` without a check.
+ */
 export function errorReply(id: string, code: ErrorCode, message: string, details?: unknown): ReplyError {
-  return {
-    v: 1,
-    id,
-    ok: false,
-    error: details === undefined ? { code, message } : { code, message, details },
-  };
+  return { v: 1, id, ok: false, error: { code, message, details: details ?? {} } };
 }
 
 /** Error reply for a thrown value: PbxlinkError keeps its code, message and details; anything else is `internal` (its text is not leaked). */

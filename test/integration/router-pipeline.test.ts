@@ -148,7 +148,11 @@ describe('size limit', () => {
 
   it('a result too large for one message is internal; so is a part too large', async () => {
     const [r] = await rig.run(ops, 'test.big', { mode: 'result' });
-    expect(r!.json.error).toEqual({ code: 'internal', message: 'the result is too large for one message' });
+    expect(r!.json.error).toEqual({
+      code: 'internal',
+      message: 'the result is too large for one message',
+      details: {},
+    });
     const [p] = await rig.run(ops, 'test.big', { mode: 'part' });
     expect(p!.json.error.code).toBe('internal');
     expect(p!.json.error.message).toMatch(/exceeds the maximum packet size/);
@@ -265,7 +269,7 @@ describe('stop', () => {
     await until(() => counter.sleeps === sleeps + 1, 5000, 'handler started');
     await rig.restart();
     const [r] = await rig.replies(jti, from);
-    expect(r!.json.error).toEqual({ code: 'unavailable', message: 'the agent is stopping' });
+    expect(r!.json.error).toEqual({ code: 'unavailable', message: 'the agent is stopping', details: {} });
   });
 });
 

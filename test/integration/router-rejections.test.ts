@@ -200,7 +200,11 @@ describe('rejection matrix', () => {
 
   it('a handler error that is not coded is internal and leaks nothing; a coded one keeps code and details', async () => {
     const [r] = await rig.run(ops, 'test.throw');
-    expect(r!.json.error).toEqual({ code: 'internal', message: 'internal error; see the agent log' });
+    expect(r!.json.error).toEqual({
+      code: 'internal',
+      message: 'internal error; see the agent log',
+      details: {},
+    });
     expect(JSON.stringify(rig.seen)).not.toContain('hunter2');
     const [c] = await rig.run(ops, 'test.throw', { coded: true });
     expect(c!.json.error).toEqual({

@@ -58,17 +58,19 @@ export const ReplyDoneOf = <T extends TSchema>(data: T) =>
     { additionalProperties: false },
   );
 
-/** Error body `{code, message, details?}`. */
+/** Error body `{code, message, details}`: details is always sent (`{}` when the error has nothing more to say). */
 export const ErrorBody = Type.Object(
   {
     code: ErrorCodeSchema,
     message: Type.String({ maxLength: 2000 }),
-    details: Type.Optional(Type.Unknown()),
+    details: Type.Unknown({
+      description: 'what the error is about, e.g. {problems} for invalid_args; {} when nothing more',
+    }),
   },
   { additionalProperties: false },
 );
 
-/** Error reply `{"v":1,"id","ok":false,"error":{code,message,details?}}`. */
+/** Error reply `{"v":1,"id","ok":false,"error":{code,message,details}}`. */
 export const ReplyErrorSchema = Type.Object(
   { v: Type.Literal(1), id: ReplyId, ok: Type.Literal(false), error: ErrorBody },
   { additionalProperties: false },

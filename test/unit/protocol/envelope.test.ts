@@ -68,13 +68,14 @@ describe('replies', () => {
       v: 1,
       id: 'j1',
       ok: false,
-      error: { code: 'not_found', message: 'no such file' },
+      error: { code: 'not_found', message: 'no such file', details: {} },
     });
     for (const r of [
       okReply('j', 1),
       partReply('j', 1, []),
       doneReply('j', {}),
       errorReply('j', 'busy', 'x', { a: 1 }),
+      errorReply('j', 'busy', 'x'),
     ]) {
       expect(validate(ReplySchema, r).ok).toBe(true);
       expect(parseReply(JSON.stringify(r))).toEqual(r);
