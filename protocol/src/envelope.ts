@@ -2,8 +2,11 @@ import { Value } from '@sinclair/typebox/value';
 import { type ErrorCode, isPbxlinkError, PbxlinkError } from './errors';
 import { EnvelopeSchema, ReplySchema } from './schemas/envelope';
 
-/** Default largest MQTT payload the agent sends (DESIGN.md "Size": 96 KB unless the broker says less). */
-export const MAX_MESSAGE_BYTES = 96 * 1024;
+/**
+ * Default largest MQTT message the agent sends (DESIGN.md "Size": 96 KB unless the broker says less), read as
+ * 96,000 bytes: within the limit whether a broker or a consumer counts a KB as 1,000 or 1,024 bytes.
+ */
+export const MAX_MESSAGE_BYTES = 96_000;
 
 /** Room a reply's own fields take around its `data` at most (`{"v":1,"id":<128-char jti>,"ok":true,"part":<n>,"data":…}`), rounded up. */
 export const REPLY_OVERHEAD_BYTES = 256;

@@ -76,7 +76,7 @@ export const FIELDS: readonly FieldSpec[] = [
     kind: 'int',
     min: 4096,
     max: 268435455,
-    default: 98304,
+    default: 96000,
     doc: "largest message sent (lowered to the broker's advertised Maximum Packet Size)",
   },
   {

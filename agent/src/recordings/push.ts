@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_BYTES } from '../../../protocol/src/envelope';
 import { Backoff, type BackoffOptions } from '../core/backoff';
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
@@ -123,7 +124,7 @@ export class RecordingPusher {
       });
       return await putOnce({ url, ca: t.ca, timeoutMs: t.timeoutMs }, file.abs, file.size, attempt);
     }
-    const chunkSize = chunkSizeFor(t.maxPayloadBytes?.() ?? 96 * 1024 - 512);
+    const chunkSize = chunkSizeFor(t.maxPayloadBytes?.() ?? MAX_MESSAGE_BYTES - 512);
     const transferId = newTransferId();
     t.publishEvent('recording.push', {
       transfer_id: transferId,

@@ -73,7 +73,7 @@ describe('loadConfig: precedence defaults < file < env, discovery fills only wha
     expect(c?.ami.secret).toBe('realAdminSecret'); // discovered
     expect(c?.schedules.disks).toBe('*/10 * * * *');
     expect(c?.schedules.health).toBe('*/30 * * * * *'); // default
-    expect(c?.broker.max_packet_bytes).toBe(98304);
+    expect(c?.broker.max_packet_bytes).toBe(96000);
     expect(c?.outbox.max_bytes).toBe(64 * 1024 * 1024);
     expect(l.sources).toMatchObject({
       agent_id: `file ${cfgFile}`,

@@ -100,7 +100,7 @@ describe('replies', () => {
 });
 
 describe('size limits', () => {
-  it('exports the 96 KB default', () => expect(MAX_MESSAGE_BYTES).toBe(98304));
+  it('exports the 96 KB default', () => expect(MAX_MESSAGE_BYTES).toBe(96_000));
   it('splits rows so that every part fits and nothing is lost or reordered', () => {
     const rows = Array.from({ length: 5000 }, (_, i) => ({ i, text: 'é'.repeat(i % 50), src: `10${i}` }));
     const wrap = (r: typeof rows) => partReply('x'.repeat(128), 999_999, { rows: r });
