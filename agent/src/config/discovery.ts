@@ -27,6 +27,8 @@ export interface DiscoveryOptions {
   root?: string;
   /** Environment (for FREEPBX_CONF and PATH). Default process.env. */
   env?: Record<string, string | undefined>;
+  /** Settings already given by the config file or the environment: no notice about finding them. */
+  configured?: ReadonlySet<string>;
 }
 
 const MAX_FILE_BYTES = 1 << 20;
@@ -181,6 +183,7 @@ function discoverPaths(
   amp: Conf,
   root: string,
   env: Record<string, string | undefined>,
+  configured: ReadonlySet<string>,
 ): void {
   const mixmon = pick([amp], 'MIXMON_DIR');
   const spool = pick([amp], 'ASTSPOOLDIR');
@@ -209,7 +212,7 @@ function discoverPaths(
     value: [ma, 'reload'],
     source: bin ? `${bin.source} (no fwconsole)` : 'FreePBX 2.x default (no fwconsole)',
   });
-  if (!isExecutableFile(join(root, ma)))
+  if (!configured.has('apply_cmd') && !isExecutableFile(join(root, ma)))
     notes.push(`neither fwconsole nor ${ma} was found; config changes cannot be applied`);
 }
 
@@ -238,6 +241,6 @@ export function discover(opts: DiscoveryOptions = {}): Discovery {
   discoverDb(values, notes, fpbx, amp);
   // AMPDBNAME defaults to asterisk (§11.1): the default of db.config_db covers it.
   discoverAmi(values, notes, amp, elx, mgr, mgrPath);
-  discoverPaths(values, notes, amp, root, env);
+  discoverPaths(values, notes, amp, root, env, opts.configured ?? new Set());
   return { values, notes, filesRead };
 }

@@ -159,7 +159,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   applyEnv(env, raw, problems);
   const discoveryOff = /^(0|off|false|no)$/i.test(env.PBXLINK_DISCOVERY ?? '');
   if (!discoveryOff) {
-    const d = discover({ root: opts.root ?? env.PBXLINK_ETC_ROOT ?? '/', env });
+    const d = discover({
+      root: opts.root ?? env.PBXLINK_ETC_ROOT ?? '/',
+      env,
+      configured: new Set(raw.keys()),
+    });
     for (const [p, v] of d.values) if (!raw.has(p)) raw.set(p, { raw: v.value, source: v.source });
     notes.push(...d.notes);
   }

@@ -38,6 +38,24 @@ const base = () => ({
 });
 
 describe('loadConfig: precedence defaults < file < env, discovery fills only what is unset', () => {
+  it('says config changes cannot be applied only when no apply_cmd was given and none was found', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'pbxlink-etc-empty-'));
+    try {
+      const env = {
+        PBXLINK_TRUSTED_KEYS: keys,
+        PBXLINK_ETC_ROOT: empty,
+        PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1883',
+      };
+      const found = loadConfig({ env, hostname: 'h' });
+      expect(found.notes.join('\n')).toContain('config changes cannot be applied');
+      const given = loadConfig({ env: { ...env, PBXLINK_APPLY_CMD: '/bin/true' }, hostname: 'h' });
+      expect(given.config?.apply_cmd).toEqual(['/bin/true']);
+      expect(given.notes.join('\n')).not.toContain('cannot be applied');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('applies each layer and records its source', () => {
     const cfgFile = file(
       'prec.yaml',
