@@ -23,8 +23,9 @@ export const ERROR_CODE_TEXT: Record<ErrorCode, string> = {
   unknown_key: 'the kid is missing or not in the trusted-keys file',
   expired: 'exp is in the past (60 s skew), iat is in the future, or exp - iat exceeds 300 s',
   replayed: 'this jti was already used within its lifetime',
-  forbidden: "the command is outside the key's scopes, or the reply topic is not under P/A/reply/",
-  invalid_args: 'the arguments fail the command schema; details name the argument',
+  forbidden: "the command is outside the key's scopes, or its aud is another agent's id",
+  invalid_args:
+    'the arguments fail the command schema (details name the argument), or the claims are malformed (iss not the kid, a jti over 128 characters)',
   unknown_command: 'no such command',
   not_found: 'the record or file does not exist',
   conflict: 'the record already exists, or a concurrent change conflicts',

@@ -134,9 +134,12 @@ and the agent id \`${AGENT}\`.
    \`jti\`; \`pbxctl send\` always makes one): the same token only gets the same answer again.
 6. **Replies**: \`{"v":1,"id":JTI,"ok":true,"data":…}\`; long results as parts
    \`{"v":1,"id","ok":true,"part":n,"data":…}\` and a final \`{"v":1,"id","ok":true,"done":true,"data":…}\`;
-   errors \`{"v":1,"id","ok":false,"error":{"code","message","details"}}\`. No message exceeds the
-   broker's Maximum Packet Size (96 KB by default). An error that is not one of the codes below is
-   \`internal\` with a generic message; its details go to the agent log only.
+   errors \`{"v":1,"id","ok":false,"error":{"code","message","details"}}\`: \`details\` is always there,
+   \`{}\` when the error has nothing more to say. \`id\` is the command's \`jti\`; when no \`jti\` can be read
+   from the token at all (not a JWS, or a \`jti\` that is not a string of at most 128 characters) it is
+   \`"-"\`, and only MQTT 5 Correlation Data ties the reply to its command. No message exceeds the
+   broker's Maximum Packet Size (96 KB by default, counted as 96,000 bytes). An error that is not one of
+   the codes below is \`internal\` with a generic message; its details go to the agent log only.
 7. **Audit.** Every command and refusal is appended to \`audit/audit-NNNNNN.jsonl\` in the state dir —
    key id, command, args with secrets masked, outcome, duration, \`prev_hash\` and \`hash\` (sha256
    chain) — and published as an \`audit\` event.
@@ -146,6 +149,9 @@ a key removed gets \`unknown_key\`; a file that does not parse (or is briefly mi
 replaces it) keeps the keys in force and logs why.
 
 ## Error codes
+
+A command whose reply topic (Response Topic or \`reply_to\`) is not under \`P/A/reply/\` gets no reply at
+all (DESIGN.md): the refusal is logged and published as an \`audit\` event with outcome \`refused\`.
 
 | code | meaning |
 | --- | --- |
