@@ -191,9 +191,15 @@ describe('pbxctl cdr filters against the agent process', () => {
     expectSameRows(await query(q, ['--mqtt3']), expected(q));
   });
 
-  it('wire rows + gzip parts are decoded to the same rows', async () => {
+  it('every wire form (objects, arrays, either gzipped) is decoded to the same rows', async () => {
     const q: Query = { status: 'ANSWERED' };
-    for (const wire of [['--wire', 'rows'], ['--compress'], ['--wire', 'rows', '--compress']]) {
+    const forms = [
+      ['--wire', 'objects'],
+      ['--wire', 'objects', '--compress'],
+      ['--wire', 'rows'],
+      ['--compress'],
+    ];
+    for (const wire of forms) {
       expectSameRows(await query(q, wire), expected(q));
     }
   });

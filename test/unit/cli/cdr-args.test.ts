@@ -81,8 +81,9 @@ describe('pbxctl cdr flags', () => {
       columns: ['calldate', 'src'],
       output: 'x.csv',
     });
+    expect(parseCdrFlags({ wire: 'objects' }).args).toEqual({ format: 'objects' });
     expect(parseCdrFlags({})).toEqual({
-      args: {},
+      args: { format: 'rows' }, // arrays unless --wire objects: the same rows decoded, half the bytes
       all: false,
       format: 'table',
       columns: undefined,
