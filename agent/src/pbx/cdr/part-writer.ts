@@ -1,6 +1,9 @@
-import { gzipSync } from 'node:zlib';
+import { gzipSync, type ZlibOptions } from 'node:zlib';
 import { PbxlinkError } from '../../core/errors';
 import { RawJson } from '../../core/raw-json';
+
+/** gzip of compressed parts: level 1 (CPU is the limit), memLevel 9 (~10% faster than 8 on CDR JSON, same size). */
+const GZIP_OPTIONS: ZlibOptions = { level: 1, memLevel: 9 };
 
 /** Bytes left free before and after a plain part's data in its buffer: room for the reply envelope
  * (`{"v":1,"id":…,"ok":true,"part":n,"data":` with an id of up to 128 characters, escaped) and its `}`. */
@@ -245,7 +248,7 @@ export class CdrPartWriter {
     raw[end] = 0x5d; // ]
     // Synchronous on purpose: one batch (≤ 8 parts of raw JSON) at a time on the main thread, so zlib's buffers
     // are not spread over the libuv pool threads' malloc arenas (higher peak RSS with async gzip in bench cdr-query).
-    const b64 = gzipSync(raw.subarray(from, end + 1), { level: 1 }).toString('base64'); // fastest: CPU is the limit
+    const b64 = gzipSync(raw.subarray(from, end + 1), GZIP_OPTIONS).toString('base64');
     this.ratio = Math.max(0.02, b64.length / (end + 1 - from));
     if (this.base + b64.length > this.limit) {
       if (j - i === 1) {
