@@ -18,6 +18,8 @@ export interface Discovered {
 export interface Discovery {
   readonly values: Map<string, Discovered>;
   readonly notes: string[];
+  /** For a note about the value found for one setting: that setting (the note is moot when it is configured). */
+  readonly noteAbout: Map<string, string>;
   readonly filesRead: string[];
 }
 
@@ -27,8 +29,6 @@ export interface DiscoveryOptions {
   root?: string;
   /** Environment (for FREEPBX_CONF and PATH). Default process.env. */
   env?: Record<string, string | undefined>;
-  /** Settings already given by the config file or the environment: no notice about finding them. */
-  configured?: ReadonlySet<string>;
 }
 
 const MAX_FILE_BYTES = 1 << 20;
@@ -134,6 +134,7 @@ function discoverAmi(
   elx: Conf,
   mgr: ManagerConf | undefined,
   mgrPath: string,
+  noteAbout: Map<string, string>,
 ): void {
   if (mgr) {
     const g = mgr.general;
@@ -167,13 +168,17 @@ function discoverAmi(
       source: `${section.secretFile ?? mgrPath} [${user.value}] secret`,
     });
     if (ampPass && user === ampUser && ampPass.value !== section.settings.secret) {
-      notes.push(
-        `AMPMGRPASS (${ampPass.source}) differs from the secret in manager.conf; using manager.conf, which Asterisk enforces`,
-      );
+      const note = `AMPMGRPASS (${ampPass.source}) differs from the secret in manager.conf; using manager.conf, which Asterisk enforces`;
+      notes.push(note);
+      noteAbout.set(note, 'ami.secret');
     }
   } else if (ampPass && user === ampUser && !isPlaceholder(ampPass.value)) out.set('ami.secret', ampPass);
   else if (elxPass && user.value === 'admin') out.set('ami.secret', elxPass);
-  if (mgr && !section) notes.push(`AMI user ${user.value} has no section in ${mgrPath}`);
+  if (mgr && !section) {
+    const note = `AMI user ${user.value} has no section in ${mgrPath}`;
+    notes.push(note);
+    noteAbout.set(note, 'ami.username');
+  }
 }
 
 /** Recordings root and the apply-config command (§9.3, §11.1 AMPBIN/AMPSBIN/ASTSPOOLDIR, §12). */
@@ -183,7 +188,7 @@ function discoverPaths(
   amp: Conf,
   root: string,
   env: Record<string, string | undefined>,
-  configured: ReadonlySet<string>,
+  noteAbout: Map<string, string>,
 ): void {
   const mixmon = pick([amp], 'MIXMON_DIR');
   const spool = pick([amp], 'ASTSPOOLDIR');
@@ -212,8 +217,11 @@ function discoverPaths(
     value: [ma, 'reload'],
     source: bin ? `${bin.source} (no fwconsole)` : 'FreePBX 2.x default (no fwconsole)',
   });
-  if (!configured.has('apply_cmd') && !isExecutableFile(join(root, ma)))
-    notes.push(`neither fwconsole nor ${ma} was found; config changes cannot be applied`);
+  if (!isExecutableFile(join(root, ma))) {
+    const note = `neither fwconsole nor ${ma} was found; config changes cannot be applied`;
+    notes.push(note);
+    noteAbout.set(note, 'apply_cmd');
+  }
 }
 
 /** Reads the box's FreePBX/Elastix/Asterisk files and returns what they say about each config knob. */
@@ -238,9 +246,10 @@ export function discover(opts: DiscoveryOptions = {}): Discovery {
   const mgrPath = join(etcDir, 'manager.conf');
   const mgr = parseManagerConf(mgrPath, etcDir, read);
   const values = new Map<string, Discovered>();
+  const noteAbout = new Map<string, string>();
   discoverDb(values, notes, fpbx, amp);
   // AMPDBNAME defaults to asterisk (§11.1): the default of db.config_db covers it.
-  discoverAmi(values, notes, amp, elx, mgr, mgrPath);
-  discoverPaths(values, notes, amp, root, env, opts.configured ?? new Set());
-  return { values, notes, filesRead };
+  discoverAmi(values, notes, amp, elx, mgr, mgrPath, noteAbout);
+  discoverPaths(values, notes, amp, root, env, noteAbout);
+  return { values, notes, noteAbout, filesRead };
 }

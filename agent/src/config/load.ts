@@ -159,13 +159,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   applyEnv(env, raw, problems);
   const discoveryOff = /^(0|off|false|no)$/i.test(env.PBXLINK_DISCOVERY ?? '');
   if (!discoveryOff) {
-    const d = discover({
-      root: opts.root ?? env.PBXLINK_ETC_ROOT ?? '/',
-      env,
-      configured: new Set(raw.keys()),
-    });
+    const d = discover({ root: opts.root ?? env.PBXLINK_ETC_ROOT ?? '/', env });
+    // a note about what was found for a setting the file or the environment gives is moot
+    notes.push(...d.notes.filter((n) => !raw.has(d.noteAbout.get(n) ?? '')));
     for (const [p, v] of d.values) if (!raw.has(p)) raw.set(p, { raw: v.value, source: v.source });
-    notes.push(...d.notes);
   }
   if (!raw.has('agent_id'))
     raw.set('agent_id', { raw: agentIdFromHostname(opts.hostname ?? osHostname()), source: 'host name' });

@@ -38,6 +38,21 @@ const base = () => ({
 });
 
 describe('loadConfig: precedence defaults < file < env, discovery fills only what is unset', () => {
+  it('a note about a discovered AMI secret is left out when the environment gives the AMI login', () => {
+    const env = {
+      PBXLINK_TRUSTED_KEYS: keys,
+      PBXLINK_ETC_ROOT: join(ETC, 'freepbx211'),
+      PBXLINK_BROKER_URL: 'mqtt://127.0.0.1:1883',
+    };
+    expect(loadConfig({ env, hostname: 'h' }).notes.join('\n')).toContain('AMPMGRPASS');
+    const given = loadConfig({
+      env: { ...env, PBXLINK_AMI_URL: 'ami://ops:s3cret@127.0.0.1:5038' },
+      hostname: 'h',
+    });
+    expect(given.config?.ami.username).toBe('ops');
+    expect(given.notes.join('\n')).not.toContain('AMPMGRPASS');
+  });
+
   it('says config changes cannot be applied only when no apply_cmd was given and none was found', () => {
     const empty = mkdtempSync(join(tmpdir(), 'pbxlink-etc-empty-'));
     try {
