@@ -3,7 +3,8 @@
  * MariaDB and building the parts' JSON — and hands each part to the agent, which publishes it. It runs with
  * V8's optimizing compiler, which the daemon itself goes without to stay small when idle (docs/install.md): the
  * byte loops of a bulk export are several times faster here. It has no socket of its own but the database's
- * and the part pipe to the agent (part-pipe.ts), never logs (its errors go back to the agent), and exits when the agent closes the channel.
+ * and the part pipe to the agent (part-pipe.ts), never logs (its errors go back to the agent), and exits when
+ * the agent closes the channel.
  */
 import { isPbxlinkError } from '../../core/errors';
 import type { RawJson } from '../../core/raw-json';
