@@ -136,8 +136,8 @@ and the agent id \`${AGENT}\`.
    \`{"v":1,"id","ok":true,"part":n,"data":…}\` and a final \`{"v":1,"id","ok":true,"done":true,"data":…}\`;
    errors \`{"v":1,"id","ok":false,"error":{"code","message","details"}}\`: \`details\` is always there,
    \`{}\` when the error has nothing more to say. \`id\` is the command's \`jti\`; when no \`jti\` can be read
-   from the token at all (not a JWS, or a \`jti\` that is not a string of at most 128 characters) it is
-   \`"-"\`, and only MQTT 5 Correlation Data ties the reply to its command. No message exceeds the
+   from the token at all (not a JWS, over 16 KB, or a \`jti\` that is not a string of at most 128
+   characters) it is \`"-"\`, and only MQTT 5 Correlation Data ties the reply to its command. No message exceeds the
    broker's Maximum Packet Size (96 KB by default, counted as 96,000 bytes). An error that is not one of
    the codes below is \`internal\` with a generic message; its details go to the agent log only.
 7. **Audit.** Every command and refusal is appended to \`audit/audit-NNNNNN.jsonl\` in the state dir —
