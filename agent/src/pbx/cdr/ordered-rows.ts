@@ -103,57 +103,48 @@ export async function eachPageRow(
   const desc = src.args.order === 'desc';
   let given = 0;
   let lastKey = src.cursor;
+  /** The rows of one calldate held until the next calldate shows (their keys are made when given out). */
   const group: CdrRow[] = [];
-  const groupKeys: CdrCursor[] = [];
   /** Gives out rows[from…]; returns a promise only when `fn` had to wait (no pause of the reading otherwise). */
-  const giveGroup = (rows: CdrRow[], keys: CdrCursor[], from = 0): void | Promise<void> => {
+  const giveGroup = (rows: CdrRow[], from = 0): void | Promise<void> => {
     for (let i = from; i < rows.length && given < src.fetch; i++) {
       given++;
-      lastKey = keys[i] as CdrCursor;
+      lastKey = cdrRowKey(rows[i] as CdrRow);
       const p = fn(rows[i] as CdrRow, lastKey);
-      if (p) return p.then(() => giveGroup(rows, keys, i + 1));
+      if (p) return p.then(() => giveGroup(rows, i + 1));
     }
   };
   /** Orders the held group by uniqueid and gives it out; returns a promise only when `fn` had to wait. */
   const flush = (): void | Promise<void> => {
-    const rows = group;
-    const keys = groupKeys;
-    const n = rows.length;
+    const n = group.length;
     if (n === 1) {
-      // the usual case: one row per calldate; the arrays are reused (no allocation per row)
-      const row = rows.pop() as CdrRow;
-      const key = keys.pop() as CdrCursor;
+      // the usual case: one row per calldate; the array is reused (no allocation per row but its key)
+      const row = group.pop() as CdrRow;
       if (given >= src.fetch) return;
       given++;
-      lastKey = key;
-      return fn(row, key);
+      lastKey = cdrRowKey(row);
+      return fn(row, lastKey);
     }
     if (n === 0 || given >= src.fetch) {
-      rows.length = 0;
-      keys.length = 0;
+      group.length = 0;
       return;
     }
-    const order = uniqueidOrder(keys, desc);
+    const order = uniqueidOrder(group.map(cdrRowKey), desc);
     if (!order) throw new FallBack();
-    const sortedRows = order.map((i) => rows[i] as CdrRow);
-    const sortedKeys = order.map((i) => keys[i] as CdrCursor);
-    rows.length = 0;
-    keys.length = 0;
-    return giveGroup(sortedRows, sortedKeys);
+    const sortedRows = order.map((i) => group[i] as CdrRow);
+    group.length = 0;
+    return giveGroup(sortedRows);
   };
   const q = buildCalldateOrderedQuery(src.args, src.cols, src.table, src.cursor, src.bound);
   try {
     await eachCdrRow(src.db, q, opts, (row) => {
-      const key = cdrRowKey(row);
       if (group.length > 0 && !row.sameKey(0, group[0] as CdrRow)) {
         const p = flush();
         group.push(row);
-        groupKeys.push(key);
         return p;
       }
       if (given >= src.fetch) return; // read to the end (the rest of the bound calldate): the connection stays reusable
       group.push(row);
-      groupKeys.push(key);
       if (group.length > cap) throw new FallBack();
     });
     await flush();
